@@ -3,6 +3,12 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 
+// Integration and end-to-end tests need PostgreSQL, Redis and NATS: start any that is down.
+if (process.env.LOTTY_SKIP_SERVICES !== "1") {
+  const ensure = spawnSync("bash", ["scripts/ensure-services.sh"], { stdio: "inherit" });
+  if (ensure.status !== 0) process.exit(ensure.status ?? 1);
+}
+
 const out = "vitest.json";
 rmSync(out, { force: true });
 const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${out}`, ...process.argv.slice(2)];

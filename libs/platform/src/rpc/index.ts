@@ -1,0 +1,13 @@
+export { createRpcServer, type RpcServer, type RpcServerOptions } from "./server.js";
+export { createRpcClient, type RpcClientOptions } from "./client.js";
+export { onShutdownSignals } from "./shutdown.js";
+export { sendText, type HttpRoute, type NodeRequest, type NodeResponse } from "./http-routes.js";
+export {
+  invalidArgument,
+  invalidArguments,
+  notFound,
+  alreadyExists,
+  failedPrecondition,
+  aborted,
+  type FieldViolation,
+} from "./errors.js";

@@ -1,0 +1,121 @@
+import net from "node:net";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "@lotty/proto/grpc-health";
+import { afterEach, describe, expect, it } from "vitest";
+import { createRpcServer, sendText, type HttpRoute, type RpcServer } from "../../src/rpc/index.js";
+import { Gate, Probe, probeFile, probeRoutes } from "./probe.js";
+
+let server: RpcServer | undefined;
+afterEach(() => server?.close({ graceMs: 0 }));
+
+async function start(gate: Gate, http: HttpRoute[] = []) {
+  server = createRpcServer({ name: "lifecycle", routes: probeRoutes(gate), files: [probeFile], http });
+  const { port } = await server.listen(0, "127.0.0.1");
+  return { server, port, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    sock.once("connect", () => (sock.destroy(), resolve(false)));
+    sock.once("error", () => resolve(true));
+  });
+}
+
+describe("health", () => {
+  it("Watch streams status changes", async () => {
+    const { server, baseUrl } = await start(new Gate());
+    const health = createClient(Health, createGrpcTransport({ baseUrl }));
+    const seen: Status[] = [];
+    for await (const res of health.watch({ service: "lotty.test.v1.Probe" })) {
+      seen.push(res.status);
+      if (seen.length === 1) server.setServing("lotty.test.v1.Probe", false);
+      if (seen.length === 2) server.setServing("lotty.test.v1.Probe", true);
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual([Status.SERVING, Status.NOT_SERVING, Status.SERVING]);
+  });
+
+  it("Watch of an unknown service says SERVICE_UNKNOWN until it appears", async () => {
+    const { server, baseUrl } = await start(new Gate());
+    const seen: Status[] = [];
+    for await (const res of createClient(Health, createGrpcTransport({ baseUrl })).watch({ service: "later.v1.Thing" })) {
+      seen.push(res.status);
+      if (seen.length === 1) server.setServing("later.v1.Thing", true);
+      else break;
+    }
+    expect(seen).toEqual([Status.SERVICE_UNKNOWN, Status.SERVING]);
+  });
+});
+
+describe("graceful close", () => {
+  it("stops accepting, lets the in-flight call finish, and tells watchers NOT_SERVING", async () => {
+    const gate = new Gate();
+    const { server, port, baseUrl } = await start(gate);
+    const transport = createGrpcTransport({ baseUrl });
+
+    const watch = createClient(Health, transport).watch({ service: "" })[Symbol.asyncIterator]();
+    const watched: Status[] = [];
+    const first = await watch.next();
+    if (!first.done) watched.push(first.value.status);
+    const watching = (async () => {
+      for (let r = await watch.next(); !r.done; r = await watch.next()) watched.push(r.value.status);
+    })();
+    const inFlight = createClient(Probe, transport).slow({});
+    await gate.reached;
+
+    const closing = server.close({ graceMs: 30_000 });
+    await watching; // the server ends Watch streams once they have seen NOT_SERVING
+    expect(watched).toEqual([Status.SERVING, Status.NOT_SERVING]);
+    expect(await refused(port)).toBe(true);
+
+    gate.release();
+    expect((await inFlight).status).toBe(Status.SERVING);
+    await closing;
+  });
+
+  it("answers /healthz with 503 on a connection that is still open while draining", async () => {
+    const gate = new Gate();
+    // Requests on one socket are read in order, so once /sync runs, /healthz has been read.
+    let synced!: () => void;
+    const sync = new Promise<void>((resolve) => (synced = resolve));
+    const syncRoute: HttpRoute = { method: "GET", path: "/sync", handle: (_req, res) => (synced(), sendText(res, 204, "")) };
+    const { server, port } = await start(gate, [syncRoute]);
+    // A keep-alive HTTP/1.1 socket kept busy by a slow Connect call, so the drain does not
+    // close it; /healthz is sent on it after the drain has begun.
+    const sock = net.connect(port, "127.0.0.1");
+    let raw = "";
+    sock.on("data", (d: Buffer) => (raw += d.toString()));
+    const ended = new Promise((resolve) => sock.once("close", resolve));
+    sock.write("POST /lotty.test.v1.Probe/Slow HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}");
+    await gate.reached;
+    const closing = server.close({ graceMs: 30_000 });
+    sock.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nGET /sync HTTP/1.1\r\nhost: x\r\n\r\n");
+    await sync;
+    gate.release();
+    await ended;
+    await closing;
+    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    expect(statuses).toEqual(["200", "503", "204"]);
+    expect(raw).toContain("draining");
+    expect(raw.toLowerCase()).toContain("connection: close");
+  });
+
+  it("cuts off calls still running when the grace period ends", async () => {
+    const gate = new Gate(); // never released
+    const { server, baseUrl } = await start(gate);
+    const stuck = createClient(Probe, createGrpcTransport({ baseUrl })).slow({}).catch((e: unknown) => ConnectError.from(e));
+    await gate.reached;
+    await server.close({ graceMs: 10 });
+    const err = await stuck;
+    expect(err).toBeInstanceOf(ConnectError);
+    expect([Code.Unavailable, Code.Internal, Code.Canceled, Code.Unknown]).toContain((err as ConnectError).code);
+  });
+
+  it("close is idempotent", async () => {
+    const { server } = await start(new Gate());
+    await Promise.all([server.close(), server.close()]);
+    await server.close();
+  });
+});
