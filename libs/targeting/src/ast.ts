@@ -68,7 +68,7 @@ export const COMPARISON_OPS: readonly ComparisonOp[] = ["==", "!=", "<", "<=", "
 /** Words that cannot be attribute names (matched case-insensitively). */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set(["and", "or", "not", "in", "exists", "true", "false"]);
 
-export const ATTRIBUTE_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+const ATTRIBUTE_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 export function isAttributeName(name: string): boolean {
   return ATTRIBUTE_PATTERN.test(name) && !RESERVED_WORDS.has(name.toLowerCase());

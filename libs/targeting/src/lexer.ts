@@ -152,7 +152,7 @@ export class Lexer {
     this.offset = end;
   }
 
-  error(offset: number, text: string, expected: readonly string[]): RuleSyntaxError {
+  private error(offset: number, text: string, expected: readonly string[]): RuleSyntaxError {
     const { line, column } = this.positionAt(offset);
     return new RuleSyntaxError(text, line, column, expected);
   }

@@ -16,7 +16,11 @@ export interface EmbeddedOptions {
   /** PGlite data lives under <dataDir>/pgdata; undefined = in memory (tests). */
   dataDir?: string;
   logger?: Logger;
+  /** Dump of an empty cluster that spares initdb on a first start (made at npm install). */
+  pgliteTemplate?: string;
 }
+
+const defaultTemplate = new URL("../../../../node_modules/.cache/lotty/pglite-template.tgz", import.meta.url).pathname;
 
 export interface EmbeddedLotty {
   readonly port: number;
@@ -36,7 +40,7 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
     pgdata = join(resolve(opts.dataDir), "pgdata");
     mkdirSync(pgdata, { recursive: true });
   }
-  const db = await openPglite(pgdata);
+  const db = await openPglite(pgdata, { template: opts.pgliteTemplate ?? defaultTemplate });
   const bus = createMemoryBus();
   const cache = createMemoryCache();
   const metrics = createMetricsRegistry("lotty");

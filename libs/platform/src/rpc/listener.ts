@@ -11,6 +11,11 @@ const SNIFF_TIMEOUT_MS = 10_000;
 
 type Handler = (req: NodeRequest, res: NodeResponse) => void;
 
+/** Tells an HTTP/1.1 keep-alive client to reconnect elsewhere (h2 clients get GOAWAY instead). */
+function askToReconnect(res: NodeResponse): void {
+  if (!res.headersSent) res.setHeader("connection", "close");
+}
+
 /**
  * One TCP port for HTTP/2 cleartext (gRPC, gRPC-Web, Connect) and HTTP/1.1 (Connect
  * JSON, gRPC-Web, /metrics, curl). Node's cleartext http2.createServer cannot fall back
@@ -25,17 +30,21 @@ export class DualProtocolListener {
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private inFlight = 0;
+  /** HTTP/1.1 responses in progress, told "connection: close" when the drain starts. */
+  private readonly h1Responses = new Set<NodeResponse>();
   private idleWaiters: Array<() => void> = [];
   private draining = false;
 
   constructor(handler: Handler) {
     const counted = (req: NodeRequest, res: NodeResponse): void => {
       this.inFlight++;
+      const h1 = req.httpVersionMajor === 1;
+      if (h1) this.h1Responses.add(res);
       res.once("close", () => {
+        this.h1Responses.delete(res);
         if (--this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
-      // Tell HTTP/1.1 keep-alive clients to reconnect elsewhere (h2 gets GOAWAY instead).
-      if (this.draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+      if (h1 && this.draining) askToReconnect(res);
       handler(req, res);
     };
     this.h1 = http.createServer(counted);
@@ -66,6 +75,7 @@ export class DualProtocolListener {
       : Promise.resolve();
     for (const session of this.sessions) session.close();
     this.h1.closeIdleConnections();
+    this.h1Responses.forEach(askToReconnect);
     const timer = new AbortController();
     await Promise.race([this.idle(), sleep(graceMs, undefined, { signal: timer.signal }).catch(() => {})]);
     timer.abort();

@@ -1,9 +1,11 @@
-import net from "node:net";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@lotty/proto/grpc-health";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRpcServer, sendText, type HttpRoute, type RpcServer } from "../../src/rpc/index.js";
+import { createRpcServer, type HttpRoute, type RpcServer } from "../../src/rpc/index.js";
+import { healthzRoute, httpFallback } from "../../src/rpc/http-routes.js";
 import { Gate, Probe, probeFile, probeRoutes } from "./probe.js";
 
 let server: RpcServer | undefined;
@@ -75,31 +77,41 @@ describe("graceful close", () => {
     await closing;
   });
 
-  it("answers /healthz with 503 on a connection that is still open while draining", async () => {
+  it("tells HTTP/1.1 keep-alive clients to reconnect once draining", async () => {
     const gate = new Gate();
-    // Requests on one socket are read in order, so once /sync runs, /healthz has been read.
-    let synced!: () => void;
-    const sync = new Promise<void>((resolve) => (synced = resolve));
-    const syncRoute: HttpRoute = { method: "GET", path: "/sync", handle: (_req, res) => (synced(), sendText(res, 204, "")) };
-    const { server, port } = await start(gate, [syncRoute]);
-    // A keep-alive HTTP/1.1 socket kept busy by a slow Connect call, so the drain does not
-    // close it; /healthz is sent on it after the drain has begun.
+    const { server, port } = await start(gate);
+    // A keep-alive socket whose call is still running when the drain starts: the answer
+    // carries "connection: close" so the client does not reuse a socket about to go away.
     const sock = net.connect(port, "127.0.0.1");
     let raw = "";
     sock.on("data", (d: Buffer) => (raw += d.toString()));
     const ended = new Promise((resolve) => sock.once("close", resolve));
-    sock.write("POST /lotty.test.v1.Probe/Slow HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}");
+    const slow = "POST /lotty.test.v1.Probe/Slow HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+    sock.write(slow);
     await gate.reached;
     const closing = server.close({ graceMs: 30_000 });
-    sock.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nGET /sync HTTP/1.1\r\nhost: x\r\n\r\n");
-    await sync;
     gate.release();
     await ended;
     await closing;
-    const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
-    expect(statuses).toEqual(["200", "503", "204"]);
-    expect(raw).toContain("draining");
+    expect([...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(["200"]);
     expect(raw.toLowerCase()).toContain("connection: close");
+  });
+
+  it("/healthz answers 503 while draining", async () => {
+    let draining = false;
+    const plain = http.createServer(httpFallback([healthzRoute(() => draining)]));
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/healthz`;
+    try {
+      expect((await fetch(url)).status).toBe(200);
+      draining = true;
+      const res = await fetch(url);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe("draining\n");
+    } finally {
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
   });
 
   it("cuts off calls still running when the grace period ends", async () => {

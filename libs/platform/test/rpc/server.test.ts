@@ -191,7 +191,7 @@ describe("plain HTTP routes", () => {
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
     expect(text).toMatch(/lotty_rpc_requests_total\{method="lotty\.test\.v1\.Probe\/Check",code="ok",service="test"\} [1-9]/);
-    expect(text).toContain('lotty_rpc_duration_seconds_bucket{le="0.0001"');
+    expect(text).toContain('lotty_rpc_duration_seconds_bucket{le="0.0001",service="test",method="lotty.test.v1.Probe/Check"');
     expect(text).toContain("process_cpu_user_seconds_total");
   });
 

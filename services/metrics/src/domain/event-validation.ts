@@ -1,4 +1,5 @@
-import { timestampDate, type JsonValue } from "@bufbuild/protobuf/wkt";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { EventFieldType, RejectionReason, type Event } from "@lotty/proto/metrics";
 
 /** An event type as ingestion needs it. */

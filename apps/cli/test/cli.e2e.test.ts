@@ -1,0 +1,64 @@
+import { spawnSync } from "node:child_process";
+import { allServices } from "@lotty/embedded/services";
+import { startEmbedded, type EmbeddedLotty } from "@lotty/platform/host";
+import { createLogger } from "@lotty/platform/log";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = new URL("../../../", import.meta.url).pathname;
+
+/** Runs the real CLI in its own process, as a user would. */
+function lotty(url: string, actor: string, ...args: string[]): { code: number; out: string; err: string; json: () => any } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--actor", actor, ...args], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+describe("lotty CLI against the embedded default", () => {
+  let lottyServer: EmbeddedLotty;
+  let url: string;
+
+  beforeAll(async () => {
+    lottyServer = await startEmbedded(allServices, { port: 0, host: "127.0.0.1", logger: createLogger("test", { level: "silent" }) });
+    url = `http://127.0.0.1:${lottyServer.port}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await lottyServer?.close();
+  });
+
+  it("takes an experiment from a file to running, and decides it", () => {
+    expect(lotty(url, "alice", "flags", "create", "checkout.new-flow", "--type", "bool", "--default", "false").code).toBe(0);
+
+    const created = lotty(url, "alice", "--json", "experiments", "create", "-f", "examples/checkout-experiment.yaml");
+    expect(created.code, created.err).toBe(0);
+    const id: string = created.json().id;
+    expect(created.json().status).toBe("EXPERIMENT_STATUS_DRAFT");
+
+    expect(lotty(url, "alice", "experiments", "submit", id).code).toBe(0);
+    // The owner may not approve their own experiment; a reviewer does.
+    const approved = lotty(url, "bob", "--json", "experiments", "approve", id, "-m", "looks good");
+    expect(approved.code, approved.err).toBe(0);
+    const started = lotty(url, "alice", "--json", "experiments", "start", id);
+    expect(started.code, started.err).toBe(0);
+    expect(started.json().status).toBe("EXPERIMENT_STATUS_RUNNING");
+
+    const shown = lotty(url, "alice", "experiments", "show", id);
+    expect(shown.out).toContain("running");
+    expect(shown.out).toContain("one-page");
+
+    const log = lotty(url, "alice", "--json", "experiments", "log", id);
+    expect(log.json().map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(["created", "submitted", "approved"]));
+  });
+
+  it("exits with meaningful codes: not found, usage, conflict", () => {
+    expect(lotty(url, "alice", "flags", "get", "no.such.flag").code).toBe(3);
+    expect(lotty(url, "alice", "flags", "create", "x", "--type", "colour", "--default", "1").code).toBe(2);
+    const bad = lotty(url, "alice", "--json", "flags", "create", "Bad Key", "--type", "bool", "--default", "true");
+    expect(bad.code).toBe(4);
+    expect(bad.json().error.message).toMatch(/key/);
+    expect(lotty(url, "alice", "flags", "create", "dup.flag", "--type", "bool", "--default", "true").code).toBe(0);
+    expect(lotty(url, "alice", "flags", "create", "dup.flag", "--type", "bool", "--default", "true").code).toBe(5);
+  });
+});

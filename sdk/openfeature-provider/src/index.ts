@@ -1,0 +1,1 @@
+export { LottyProvider, type LottyProviderOptions } from "./provider.js";

@@ -1,0 +1,4 @@
+export { compileRuleset, EMPTY_RULESET } from "./compile.js";
+export { decide, decideFirst, decideSecond } from "./decide.js";
+export { toAttributes } from "./attributes.js";
+export * from "./types.js";

@@ -1,0 +1,194 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { Queryable } from "@lotty/platform/db";
+import { invalidArgument, notFound } from "@lotty/platform/rpc";
+import { TimeWindowSchema, type TimeWindow } from "@lotty/proto/common";
+import type { ExperimentService } from "@lotty/proto/experiment";
+import {
+  Correction,
+  MetricRole,
+  MetricType,
+  MetricValueSchema,
+  ReportSchema,
+  VariantSummarySchema,
+  type GetMetricValueRequest,
+  type GetReportRequest,
+  type Metric,
+  type MetricValue,
+  type Report,
+} from "@lotty/proto/metrics";
+import { durationSeconds } from "./domain/definition-validation.js";
+import {
+  applyCorrection,
+  metricReport,
+  srm,
+  timeseriesPoints,
+  type ArmDefinition,
+  type ReportSettings,
+} from "./domain/report.js";
+import { getAttachments, getMetrics } from "./store/metric-store.js";
+import { exposureSpan, metricAggregates, percentileValues, traffic, type Window } from "./store/report-store.js";
+
+const DAY_MS = 86_400_000;
+const DEFAULT_PRE_PERIOD_S = 14 * 86_400;
+/** The dynamics view keeps the most recent days; each point is one aggregate query per metric. */
+const MAX_TIMESERIES_DAYS = 90;
+
+interface ExperimentShape {
+  arms: ArmDefinition[];
+  window: Window;
+}
+
+export interface Reporting {
+  report(req: GetReportRequest): Promise<Report>;
+  metricValues(reqs: readonly GetMetricValueRequest[]): Promise<MetricValue[]>;
+}
+
+export function createReporting(deps: { db: Queryable; experiment: Client<typeof ExperimentService>; clock: () => Date }): Reporting {
+  const { db } = deps;
+
+  async function experimentShape(id: string): Promise<ExperimentShape> {
+    if (id === "") throw invalidArgument("experiment_id", "is required");
+    let exp;
+    try {
+      exp = (await deps.experiment.getExperiment({ id })).experiment;
+    } catch (err) {
+      if (ConnectError.from(err).code === Code.NotFound) throw notFound("experiment", id);
+      throw err;
+    }
+    if (!exp || exp.variants.length === 0) throw notFound("experiment", id);
+    const hasControl = exp.variants.some((v) => v.control);
+    return {
+      arms: exp.variants.map((v, i) => ({ name: v.name, weight: v.weight, control: hasControl ? v.control : i === 0 })),
+      window: { start: exp.startTime && timestampDate(exp.startTime), end: exp.endTime && timestampDate(exp.endTime) },
+    };
+  }
+
+  function resolveWindow(w: TimeWindow | undefined, run: Window, field: string): Window {
+    const out = { start: w?.start ? timestampDate(w.start) : run.start, end: w?.end ? timestampDate(w.end) : run.end };
+    if (out.start && out.end && out.start >= out.end) throw invalidArgument(field, "start must be before end");
+    return out;
+  }
+
+  async function reportMetrics(req: GetReportRequest): Promise<{ metric: Metric; role: MetricRole }[]> {
+    const attached = await getAttachments(db, req.experimentId);
+    const roles = new Map(attached.map((a) => [a.metricKey, a.role]));
+    const keys = req.metricKeys.length > 0 ? req.metricKeys : attached.map((a) => a.metricKey);
+    const found = await getMetrics(db, keys);
+    const missing = keys.filter((k) => !found.has(k));
+    if (missing.length > 0) throw invalidArgument("metric_keys", `unknown metric(s): ${missing.join(", ")}`);
+    return keys.map((k) => ({ metric: found.get(k)!, role: roles.get(k) ?? MetricRole.SECONDARY }));
+  }
+
+  function settings(req: GetReportRequest): ReportSettings {
+    const alpha = req.alpha === 0 ? 0.05 : req.alpha;
+    if (!(alpha > 0 && alpha < 0.5)) throw invalidArgument("alpha", "must be in (0, 0.5)");
+    if (req.targetMde < 0 || req.sequentialTuning < 0) throw invalidArgument(req.targetMde < 0 ? "target_mde" : "sequential_tuning", "must be positive");
+    return {
+      alpha,
+      correction: req.correction === Correction.UNSPECIFIED ? Correction.BENJAMINI_HOCHBERG : req.correction,
+      tuning: req.sequentialTuning || 5000,
+      targetMde: req.targetMde || 0.05,
+      cuped: prePeriodSeconds(req.cupedPrePeriod) > 0,
+    };
+  }
+
+  async function data(expId: string, m: Metric, w: Window, preS: number) {
+    return m.type === MetricType.PERCENTILE
+      ? { percentiles: await percentileValues(db, expId, m, w) }
+      : { aggregates: await metricAggregates(db, expId, m, w, preS) };
+  }
+
+  async function timeseries(expId: string, m: Metric, arms: ArmDefinition[], w: Window, s: ReportSettings) {
+    if (m.type === MetricType.PERCENTILE) return [];
+    const span = await exposureSpan(db, expId, w);
+    if (!span) return [];
+    const lastEnd = Math.min((w.end ?? deps.clock()).getTime(), Math.floor(span.last.getTime() / DAY_MS) * DAY_MS + DAY_MS);
+    const firstEnd = Math.max(Math.floor(span.first.getTime() / DAY_MS) * DAY_MS + DAY_MS, lastEnd - MAX_TIMESERIES_DAYS * DAY_MS);
+    const points = [];
+    for (let end = firstEnd; end <= lastEnd; end += DAY_MS) {
+      const aggs = await metricAggregates(db, expId, m, { start: w.start, end: new Date(end) }, 0);
+      points.push(...timeseriesPoints(m, arms, new Date(end - DAY_MS), aggs, s));
+    }
+    return points;
+  }
+
+  return {
+    async report(req) {
+      const s = settings(req);
+      const exp = await experimentShape(req.experimentId);
+      const w = resolveWindow(req.window, exp.window, "window");
+      const preS = prePeriodSeconds(req.cupedPrePeriod);
+      const metrics = await reportMetrics(req);
+      const t = await traffic(db, req.experimentId, w);
+      const built = [];
+      for (const { metric, role } of metrics) {
+        const r = metricReport(metric, role, exp.arms, await data(req.experimentId, metric, w, preS), s);
+        if (req.includeTimeseries) r.report.timeseries = await timeseries(req.experimentId, metric, exp.arms, w, s);
+        built.push({ metric, role, ...r });
+      }
+      applyCorrection(built, s.correction, s.alpha);
+      return create(ReportSchema, {
+        experimentId: req.experimentId,
+        window: windowProto(w),
+        controlVariant: exp.arms.find((a) => a.control)!.name,
+        srm: srm(exp.arms, exp.arms.map((a) => t.get(a.name)?.subjects ?? 0)),
+        variants: exp.arms.map((a) =>
+          create(VariantSummarySchema, {
+            variant: a.name,
+            weight: a.weight,
+            exposures: BigInt(t.get(a.name)?.exposures ?? 0),
+            subjects: BigInt(t.get(a.name)?.subjects ?? 0),
+          }),
+        ),
+        metrics: built.map((b) => b.report),
+        correction: s.correction,
+        alpha: s.alpha,
+        computeTime: timestampFromDate(deps.clock()),
+      });
+    },
+
+    async metricValues(reqs) {
+      const experiments = new Map<string, Promise<ExperimentShape>>();
+      const metrics = await getMetrics(db, reqs.map((r) => r.metricKey));
+      const s: ReportSettings = { alpha: 0.05, correction: Correction.NONE, tuning: 5000, targetMde: 0.05, cuped: false };
+      const out: MetricValue[] = [];
+      for (const [i, req] of reqs.entries()) {
+        const field = reqs.length > 1 ? `requests[${i}]` : "";
+        const metric = metrics.get(req.metricKey);
+        if (!metric) throw notFound("metric", req.metricKey);
+        if (!experiments.has(req.experimentId)) experiments.set(req.experimentId, experimentShape(req.experimentId));
+        const exp = await experiments.get(req.experimentId)!;
+        if (req.variant !== "" && !exp.arms.some((a) => a.name === req.variant)) {
+          throw invalidArgument(`${field ? field + "." : ""}variant`, `experiment has no variant "${req.variant}"`);
+        }
+        const w = resolveWindow(req.window, exp.window, `${field ? field + "." : ""}window`);
+        const [r, t] = await Promise.all([data(req.experimentId, metric, w, 0), traffic(db, req.experimentId, w)]);
+        const built = metricReport(metric, MetricRole.GUARDRAIL, exp.arms, r, s);
+        applyCorrection([{ metric, role: MetricRole.GUARDRAIL, results: built.results }], Correction.NONE, s.alpha);
+        const keep = (v: string) => req.variant === "" || v === req.variant;
+        out.push(
+          create(MetricValueSchema, {
+            experimentId: req.experimentId,
+            metricKey: metric.key,
+            direction: metric.direction,
+            controlVariant: exp.arms.find((a) => a.control)!.name,
+            variants: built.report.variants.filter((v) => keep(v.variant) || v.variant === exp.arms.find((a) => a.control)!.name),
+            comparisons: built.report.comparisons.filter((c) => keep(c.variant)),
+            exposures: Object.fromEntries(exp.arms.map((a) => [a.name, BigInt(t.get(a.name)?.exposures ?? 0)])),
+          }),
+        );
+      }
+      return out;
+    },
+  };
+}
+
+function prePeriodSeconds(d: Duration | undefined): number {
+  return d === undefined ? DEFAULT_PRE_PERIOD_S : Math.max(0, durationSeconds(d));
+}
+
+function windowProto(w: Window): TimeWindow {
+  return create(TimeWindowSchema, { start: w.start && timestampFromDate(w.start), end: w.end && timestampFromDate(w.end) });
+}

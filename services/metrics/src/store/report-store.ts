@@ -1,0 +1,150 @@
+import type { Queryable } from "@lotty/platform/db";
+import { MetricType, type Metric } from "@lotty/proto/metrics";
+import { durationSeconds } from "../domain/definition-validation.js";
+import type { VariantAggregate } from "../domain/report.js";
+
+/** Half-open [start, end); undefined = unbounded. */
+export interface Window {
+  start?: Date;
+  end?: Date;
+}
+
+const iso = (d?: Date) => (d ? d.toISOString() : null);
+
+/** Only finite numbers are inlined into SQL (validated definitions), so this cannot inject. */
+function literal(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`non-finite SQL literal ${x}`);
+  return `${x}::float8`;
+}
+
+/** Per-subject value expressions (y, denominator d, pre-period covariate x) by metric type. */
+function valueSql(m: Metric): { y: string; d: string; x: string } {
+  switch (m.type) {
+    case MetricType.CONVERSION: {
+      const within = m.conversionWindow
+        ? ` AND a.first_event < a.first_at + make_interval(secs => ${literal(durationSeconds(m.conversionWindow))})`
+        : "";
+      return { y: `(a.first_event IS NOT NULL${within})::int::float8`, d: "0", x: "(coalesce(p.cnt, 0) > 0)::int::float8" };
+    }
+    case MetricType.COUNT:
+      return { y: "a.cnt", d: "0", x: "coalesce(p.cnt, 0)" };
+    case MetricType.SUM:
+      return { y: "a.num", d: "0", x: "coalesce(p.num, 0)" };
+    case MetricType.MEAN:
+      return { y: "a.num", d: "a.cnt", x: "0" };
+    default:
+      return { y: "a.num", d: "a.den", x: "0" };
+  }
+}
+
+function capSql(m: Metric): string {
+  if (m.capValue > 0) return `least(y, ${literal(m.capValue)})`;
+  if (m.capPercentile > 0) {
+    // Winsorization threshold over all exposed subjects of the window, both variants pooled.
+    return `least(y, (SELECT percentile_cont(${literal(m.capPercentile / 100)}) WITHIN GROUP (ORDER BY y) FROM vals))`;
+  }
+  return "y";
+}
+
+/**
+ * Per-variant sufficient statistics of one metric, computed in SQL from per-subject rollups
+ * (never raw events): every subject exposed in the window is a unit, with 0 when it has no events.
+ * Rollups are per UTC day, so the window's first and last partial days count whole for events
+ * (subjects are selected by exact exposure time). The covariate is the same metric over
+ * [exposure − prePeriod, exposure day) from the experiment-independent per-subject daily table.
+ */
+export async function metricAggregates(db: Queryable, experimentId: string, m: Metric, w: Window, prePeriodSeconds: number): Promise<VariantAggregate[]> {
+  const v = valueSql(m);
+  const { rows } = await db.query<Record<string, number | string>>(
+    `WITH subj AS (
+       SELECT variant, subject_id, first_at FROM metrics.exposures
+        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR first_at >= $2) AND ($3::timestamptz IS NULL OR first_at < $3)
+     ), a AS (
+       SELECT s.variant, s.subject_id, s.first_at,
+              coalesce(sum(r.count) FILTER (WHERE r.event_type = $4), 0)::float8 AS cnt,
+              coalesce(sum(r.sum) FILTER (WHERE r.event_type = $4), 0)::float8 AS num,
+              coalesce(sum(r.sum) FILTER (WHERE r.event_type = $5), 0)::float8 AS den,
+              min(r.first_at) FILTER (WHERE r.event_type = $4) AS first_event
+         FROM subj s LEFT JOIN metrics.subject_rollups r
+           ON r.experiment_id = $1 AND r.subject_id = s.subject_id AND r.event_type IN ($4, $5)
+          AND ($2::timestamptz IS NULL OR r.day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)
+          AND ($3::timestamptz IS NULL OR r.day < ($3::timestamptz AT TIME ZONE 'UTC'))
+        GROUP BY s.variant, s.subject_id, s.first_at
+     ), p AS (
+       SELECT s.subject_id, sum(d.count)::float8 AS cnt, sum(d.sum)::float8 AS num
+         FROM subj s JOIN metrics.subject_daily d ON d.event_type = $4 AND d.subject_id = s.subject_id
+          AND d.day >= ((s.first_at - make_interval(secs => $6::float8)) AT TIME ZONE 'UTC')::date
+          AND d.day < (s.first_at AT TIME ZONE 'UTC')::date
+        WHERE $6::float8 > 0
+        GROUP BY s.subject_id
+     ), vals AS (
+       SELECT a.variant, ${v.y} AS y, ${v.d}::float8 AS d, ${v.x}::float8 AS x FROM a LEFT JOIN p USING (subject_id)
+     ), capped AS (
+       SELECT variant, ${capSql(m)} AS y, d, x FROM vals
+     )
+     SELECT variant, count(*)::float8 AS n, sum(y) AS sy, sum(y * y) AS syy, sum(d) AS sd, sum(d * d) AS sdd, sum(y * d) AS syd,
+            sum(x) AS sx, sum(x * x) AS sxx, sum(x * y) AS sxy
+       FROM capped GROUP BY variant`,
+    [experimentId, iso(w.start), iso(w.end), m.eventType, m.denominatorEventType, prePeriodSeconds],
+  );
+  return rows.map((r) => ({
+    variant: String(r.variant),
+    n: Number(r.n),
+    sumY: Number(r.sy),
+    sumY2: Number(r.syy),
+    sumD: Number(r.sd),
+    sumD2: Number(r.sdd),
+    sumYD: Number(r.syd),
+    sumX: Number(r.sx),
+    sumX2: Number(r.sxx),
+    sumXY: Number(r.sxy),
+  }));
+}
+
+/**
+ * Percentile of event values per variant, over events of exposed subjects from their exposure
+ * on. This reads raw events (cost O(events of the type for those subjects)); percentiles do not
+ * roll up exactly.
+ */
+export async function percentileValues(db: Queryable, experimentId: string, m: Metric, w: Window): Promise<{ variant: string; n: number; value: number }[]> {
+  const { rows } = await db.query<{ variant: string; n: string; value: number }>(
+    `SELECT x.variant, count(*) AS n, percentile_cont($4::float8) WITHIN GROUP (ORDER BY e.value) AS value
+       FROM metrics.exposures x
+       JOIN metrics.events e ON e.subject_id = x.subject_id AND e.type = $5 AND e.value IS NOT NULL AND e.occur_time >= x.first_at
+        AND ($3::timestamptz IS NULL OR e.occur_time < $3)
+      WHERE x.experiment_id = $1 AND ($2::timestamptz IS NULL OR x.first_at >= $2) AND ($3::timestamptz IS NULL OR x.first_at < $3)
+      GROUP BY x.variant`,
+    [experimentId, iso(w.start), iso(w.end), m.percentile / 100, m.eventType],
+  );
+  return rows.map((r) => ({ variant: r.variant, n: Number(r.n), value: Number(r.value) }));
+}
+
+/** Exposure events (per-variant daily aggregates) and unique subjects per variant in the window. */
+export async function traffic(db: Queryable, experimentId: string, w: Window): Promise<Map<string, { exposures: number; subjects: number }>> {
+  const { rows } = await db.query<{ variant: string; exposures: string | null; subjects: string | null }>(
+    `WITH s AS (
+       SELECT variant, count(*) AS subjects FROM metrics.exposures
+        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR first_at >= $2) AND ($3::timestamptz IS NULL OR first_at < $3)
+        GROUP BY variant
+     ), e AS (
+       SELECT variant, sum(exposures) AS exposures FROM metrics.exposure_daily
+        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)
+          AND ($3::timestamptz IS NULL OR day < ($3::timestamptz AT TIME ZONE 'UTC'))
+        GROUP BY variant
+     )
+     SELECT variant, e.exposures, s.subjects FROM s FULL JOIN e USING (variant)`,
+    [experimentId, iso(w.start), iso(w.end)],
+  );
+  return new Map(rows.map((r) => [r.variant, { exposures: Number(r.exposures ?? 0), subjects: Number(r.subjects ?? 0) }]));
+}
+
+/** First and last exposure time in the window (bounds of the daily time series). */
+export async function exposureSpan(db: Queryable, experimentId: string, w: Window): Promise<{ first: Date; last: Date } | undefined> {
+  const { rows } = await db.query<{ first: Date | null; last: Date | null }>(
+    `SELECT min(first_at) AS first, max(first_at) AS last FROM metrics.exposures
+      WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR first_at >= $2) AND ($3::timestamptz IS NULL OR first_at < $3)`,
+    [experimentId, iso(w.start), iso(w.end)],
+  );
+  const r = rows[0];
+  return r?.first && r.last ? { first: new Date(r.first), last: new Date(r.last) } : undefined;
+}
