@@ -26,14 +26,21 @@ COPY --from=source /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --ignore-scripts
 
 # Production dependencies of the runtime workspaces (bench's load-test clients stay out).
+# Scripts are skipped because the root postinstall's file is not in this manifests-only stage (it
+# runs just below) and the only production dependency with a script (protobufjs) merely checks
+# its version.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY --from=source /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund --workspace=libs --workspace=services --workspace=apps
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace=libs --workspace=services --workspace=apps
 COPY --from=dev-deps /app/node_modules/tsx ./node_modules/tsx
 COPY --from=dev-deps /app/node_modules/esbuild ./node_modules/esbuild
 COPY --from=dev-deps /app/node_modules/@esbuild ./node_modules/@esbuild
+# The root postinstall: an empty embedded-Postgres cluster (~4 MB) that the embedded image
+# unpacks on first start instead of running initdb.
+COPY --from=source /src/scripts/pglite-template.mjs ./scripts/
+RUN node scripts/pglite-template.mjs
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Container entrypoint: runs the Lotty process named by LOTTY_SERVICE (the image's SERVICE build
 # argument) through tsx, passing the container's arguments on (e.g. the cli's subcommand).
-# `--check` only verifies that the entry file exists (the Dockerfile runs it at build time).
+# `--check` prints the entry file and fails when it is missing (the Dockerfile runs it at build
+# time, test/deploy checks the mapping).
 set -eu
 
 case "${LOTTY_SERVICE:-}" in
@@ -16,6 +17,7 @@ esac
 
 if [ "${1:-}" = "--check" ]; then
   [ -f "$entry" ] || { echo "missing entry file $entry" >&2; exit 66; }
+  echo "$entry"
   exit 0
 fi
 

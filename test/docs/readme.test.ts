@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { configTable } from "@lotty/platform/config";
+import { decisionConfigSpec } from "@lotty/decision-service/env";
 import { hostConfigSpec } from "@lotty/platform/host";
 import { describe, expect, it } from "vitest";
 
@@ -12,12 +13,12 @@ describe("README", () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
     const commands = firstBlock.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
     expect(commands).toEqual(["npm ci && npm start", "npm test"]);
-    expect(pkg.scripts.start).toContain("apps/embedded/src/main.ts");
+    expect(pkg.scripts.start).toBe("node scripts/start.mjs");
     expect(pkg.scripts.test).toBeTruthy();
   });
 
   it("documents every configuration variable exactly as the code defines it", () => {
-    expect(readme).toContain(configTable(hostConfigSpec));
+    expect(readme).toContain(configTable({ ...hostConfigSpec, ...decisionConfigSpec }));
   });
 
   it(".ci/run runs the same test command", () => {

@@ -4,6 +4,7 @@ import { decideCommand } from "./commands/decide.js";
 import { domainCommands } from "./commands/domains.js";
 import { experimentCommands } from "./commands/experiments.js";
 import { flagCommands } from "./commands/flags.js";
+import { guardrailCommands } from "./commands/guardrails.js";
 import { createContext, type CliContext, type GlobalOptions } from "./context.js";
 import { ExitCode, exitCodeFor, exitCodeHelp, UsageError } from "./exit-codes.js";
 
@@ -26,6 +27,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   experimentCommands(program, context);
   domainCommands(program, context);
   decideCommand(program, context);
+  guardrailCommands(program, context);
 
   return {
     program,

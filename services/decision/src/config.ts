@@ -25,7 +25,7 @@ export const DEFAULT_CONFIG: DecisionConfig = {
   resyncIntervalMs: 30_000,
   assignmentCacheTtlMs: 30 * 24 * 3600 * 1000,
   recentSubjects: 10_000,
-  timeouts: { cacheMs: 50, dbMs: 500, experimentMs: 2_000, busMs: 2_000 },
+  timeouts: { cacheMs: 100, dbMs: 500, experimentMs: 2_000, busMs: 2_000 },
 };
 
 export function resolveConfig(partial: Partial<DecisionConfig> = {}): DecisionConfig {

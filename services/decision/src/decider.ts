@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { Logger } from "@lotty/platform/log";
 import type { Guard } from "@lotty/platform/resilience";
 import type { Attributes } from "@lotty/targeting";
@@ -47,6 +48,22 @@ const REASON_NAMES: Record<DecisionReason, string> = Object.fromEntries(
 export const reasonName = (r: DecisionReason): string => REASON_NAMES[r];
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+const tracer = trace.getTracer("lotty-decision");
+
+/** A span around one I/O step of the decide path; the pure phases need none. */
+function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, async (span: Span) => {
+    try {
+      return await fn();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: message(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
 
 /** Serves a known assignment, or the flag's default, as a degraded answer naming the failure. */
 function degraded(p: Pending, known: AssignmentRecord | undefined, detail: string): Decision {
@@ -130,7 +147,7 @@ export class Decider {
   private async decideWithHistory(subjectId: string, firsts: FirstPhase[], pending: number[], decisions: Decision[]): Promise<void> {
     let records: AssignmentRecord[];
     try {
-      records = await this.deps.history.read(subjectId);
+      records = await traced("decision.history.read", () => this.deps.history.read(subjectId));
     } catch (err) {
       const detail = err instanceof HistoryUnavailableError ? err.detail : `assignments unavailable: ${message(err)}`;
       for (const i of pending) {
@@ -154,7 +171,15 @@ export class Decider {
         fresh.push({ index: i, record });
       }
     }
-    if (fresh.length > 0) await this.persist(subjectId, firsts, fresh, decisions);
+    if (fresh.length > 0) {
+      await traced("decision.assignments.persist", () => this.persist(subjectId, firsts, fresh, decisions));
+      // Remember what was actually stored: a lost race changes the variant, a failed write drops it.
+      for (const { index, record } of fresh) {
+        const d = decisions[index];
+        if (d.reason === DecisionReason.EXPERIMENT_ASSIGNED) assignments.set(record.experimentId, { ...record, variant: d.variant });
+        else assignments.delete(record.experimentId);
+      }
+    }
     this.deps.recent.remember(subjectId, assignments.values());
   }
 

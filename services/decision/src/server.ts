@@ -45,7 +45,7 @@ const RULESET_SUBJECTS = [Subjects.experimentChanged, Subjects.flagChanged, Subj
 
 export async function createDecisionService(deps: DecisionServiceDeps): Promise<DecisionServiceModule> {
   const config = resolveConfig(deps.config);
-  const logger = deps.logger.child({ service: "decision" });
+  const logger = deps.logger;
   const registry = deps.metrics ?? new Registry();
   await migrate(deps.db, "decision", loadMigrations(new URL("./store/migrations/", import.meta.url)));
 

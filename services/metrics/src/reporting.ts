@@ -104,12 +104,16 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
     if (m.type === MetricType.PERCENTILE) return [];
     const span = await exposureSpan(db, expId, w);
     if (!span) return [];
-    const lastEnd = Math.min((w.end ?? deps.clock()).getTime(), Math.floor(span.last.getTime() / DAY_MS) * DAY_MS + DAY_MS);
-    const firstEnd = Math.max(Math.floor(span.first.getTime() / DAY_MS) * DAY_MS + DAY_MS, lastEnd - MAX_TIMESERIES_DAYS * DAY_MS);
+    // Cumulative through the end of each UTC day since the first exposure; the last point ends at the window end (or now).
+    const final = (w.end ?? deps.clock()).getTime();
+    const firstEnd = Math.max(Math.floor(span.first.getTime() / DAY_MS) * DAY_MS + DAY_MS, final - MAX_TIMESERIES_DAYS * DAY_MS);
+    const ends = [];
+    for (let end = firstEnd; end < final; end += DAY_MS) ends.push(end);
+    ends.push(final);
     const points = [];
-    for (let end = firstEnd; end <= lastEnd; end += DAY_MS) {
+    for (const end of ends) {
       const aggs = await metricAggregates(db, expId, m, { start: w.start, end: new Date(end) }, 0);
-      points.push(...timeseriesPoints(m, arms, new Date(end - DAY_MS), aggs, s));
+      points.push(...timeseriesPoints(m, arms, new Date(Math.floor((end - 1) / DAY_MS) * DAY_MS), aggs, s));
     }
     return points;
   }

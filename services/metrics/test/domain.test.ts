@@ -26,7 +26,7 @@ const types = new Map<string, EventTypeRule>([
   ["old", { key: "old", archived: true, requiresExposure: false, fields: [] }],
 ]);
 
-const purchase = (over: Partial<Event> = {}): Event =>
+const purchase = (over: Omit<Partial<Event>, "$typeName"> = {}): Event =>
   create(EventSchema, {
     eventId: "e-1",
     type: "purchase",
@@ -59,7 +59,7 @@ describe("validateEvent", () => {
     ["exposure without experiment", { type: "exposure", variant: "a" }, RejectionReason.MISSING_FIELD, "experiment_id"],
     ["exposure without variant", { type: "exposure", experimentId: "x" }, RejectionReason.MISSING_FIELD, "variant"],
   ] as const)("rejects %s", (_, over, reason, field) => {
-    const r = validateEvent(purchase(over as Partial<Event>), types, now);
+    const r = validateEvent(purchase(over as Omit<Partial<Event>, "$typeName">), types, now);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.rejection).toMatchObject({ reason, field });
   });

@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRouterTransport } from "@connectrpc/connect";
-import { createMemoryBus } from "../bus/index.js";
-import { createMemoryCache } from "../cache/index.js";
-import { openPglite } from "../db/index.js";
+// Direct module imports: the embedded default never loads the NATS, Redis or pg clients.
+import { createMemoryBus } from "../bus/memory.js";
+import { createMemoryCache } from "../cache/memory.js";
+import { openPglite } from "../db/pglite.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { createRpcServer } from "../rpc/index.js";
 import type { ServiceDefinition, ServiceModule } from "../service/index.js";
@@ -47,7 +48,7 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
   const peers = lateBoundPeers();
   const modules: ServiceModule[] = [];
   for (const def of defs) {
-    modules.push(await def.create({ db, bus, cache, logger: logger.child({ service: def.name }), metrics, peers }));
+    modules.push(await def.create({ db, bus, cache, logger: createLogger(def.name, { level: logger.level }), metrics, peers }));
   }
   const routes = (router: Parameters<ServiceModule["register"]>[0]) => {
     for (const m of modules) m.register(router);

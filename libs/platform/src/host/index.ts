@@ -1,5 +1,4 @@
 export { hostConfigSpec } from "./config.js";
-export { runStandalone, type HostConfig } from "./standalone.js";
 export { startEmbedded, type EmbeddedLotty, type EmbeddedOptions } from "./embedded.js";
 export { contextOf, lateBoundPeers, networkPeers } from "./peers.js";
 export { namespacedBus } from "./namespace.js";

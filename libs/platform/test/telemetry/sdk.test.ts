@@ -26,7 +26,7 @@ afterAll(() => new Promise((resolve) => receiver.close(resolve)));
 // Order matters: the first test checks that nothing is registered, the second registers.
 describe("startTelemetry", () => {
   it("registers nothing without an endpoint", async () => {
-    const telemetry = startTelemetry({ serviceName: "quiet" });
+    const telemetry = await startTelemetry({ serviceName: "quiet" });
     const span = trace.getTracer("t").startSpan("ignored");
     expect(span.isRecording()).toBe(false);
     span.end();
@@ -34,7 +34,7 @@ describe("startTelemetry", () => {
   });
 
   it("exports spans over OTLP/HTTP when an endpoint is set", async () => {
-    const telemetry = startTelemetry({ serviceName: "loud", otlpEndpoint: endpoint });
+    const telemetry = await startTelemetry({ serviceName: "loud", otlpEndpoint: endpoint });
     const span = trace.getTracer("t").startSpan("exported-span");
     expect(span.isRecording()).toBe(true);
     span.end();

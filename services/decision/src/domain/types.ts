@@ -83,4 +83,4 @@ export interface Decision {
 /** Phase one either answers or names the experiment whose answer depends on subject history. */
 export type FirstPhase =
   | { readonly kind: "done"; readonly decision: Decision }
-  | { readonly kind: "needs-history"; readonly flag: CompiledFlag; readonly experiment: CompiledExperiment; readonly freshVariant: string };
+  | { readonly kind: "needs-history"; readonly flag: CompiledFlag; readonly experiment: CompiledExperiment; readonly input: DecideInput };

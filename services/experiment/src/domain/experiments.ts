@@ -4,7 +4,7 @@ import type { Flag, Experiment } from "@lotty/proto/experiment";
 import { ExperimentSchema, ExperimentStatus, RampPlanSchema } from "@lotty/proto/experiment";
 import { parseRule, type RuleAst } from "@lotty/targeting";
 import { allocationProblem } from "./allocation.js";
-import type { FieldViolation } from "./errors.js";
+import { invalidArguments, type FieldViolation } from "./errors.js";
 import { validateOverride } from "./policy.js";
 import { validateRampPlan, withRampDefaults } from "./ramp.js";
 import { valueMismatch } from "./values.js";
@@ -26,6 +26,12 @@ export interface ExperimentContext {
 export type Validated =
   | { ok: true; experiment: Experiment; targetingAst: RuleAst }
   | { ok: false; violations: FieldViolation[] };
+
+/** The validated experiment, or INVALID_ARGUMENT listing every violation. */
+export function expectValid(v: Validated): Extract<Validated, { ok: true }> {
+  if (!v.ok) throw invalidArguments(v.violations);
+  return v;
+}
 
 /** Parses a targeting rule; a syntax error names the field with its line, column and expectation. */
 export function compileTargeting(src: string, field: string): { ast: RuleAst } | { violation: FieldViolation } {

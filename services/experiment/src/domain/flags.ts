@@ -1,6 +1,6 @@
 import type { Value } from "@bufbuild/protobuf/wkt";
 import { ValueType } from "@lotty/proto/common";
-import type { FieldViolation } from "./errors.js";
+import { invalidArgument, type FieldViolation } from "./errors.js";
 import { keyProblem } from "./keys.js";
 import { valueMismatch } from "./values.js";
 
@@ -33,9 +33,9 @@ export function validateNewFlag(f: NewFlag): FieldViolation[] {
 export const FLAG_UPDATE_PATHS = ["description", "default_value"] as const;
 export type FlagUpdatePath = (typeof FLAG_UPDATE_PATHS)[number];
 
-export function resolveFlagMask(paths: readonly string[]): FlagUpdatePath[] | FieldViolation {
+export function resolveFlagMask(paths: readonly string[]): FlagUpdatePath[] {
   if (paths.length === 0) return [...FLAG_UPDATE_PATHS];
   const bad = paths.find((p) => !(FLAG_UPDATE_PATHS as readonly string[]).includes(p));
-  if (bad !== undefined) return { field: "update_mask", description: `unknown path "${bad}" (allowed: description, default_value)` };
+  if (bad !== undefined) throw invalidArgument("update_mask", `unknown path "${bad}" (allowed: description, default_value)`);
   return paths as FlagUpdatePath[];
 }

@@ -39,3 +39,9 @@ export function hasStarted(s: S): boolean {
 export function isTerminal(s: S): boolean {
   return s === S.COMPLETED || s === S.ARCHIVED;
 }
+
+/** Like assertTransition, for RPCs that take only some of the edges into `to`. */
+export function assertTransitionFrom(from: S, allowed: readonly S[], to: S): void {
+  if (!allowed.includes(from)) throw failedPrecondition(`experiment is ${statusName(from)}; cannot move to ${statusName(to)}`);
+  assertTransition(from, to);
+}

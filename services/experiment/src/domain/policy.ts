@@ -1,6 +1,6 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ParticipationOverride } from "@lotty/proto/experiment";
-import type { FieldViolation } from "./errors.js";
+import { assertValid, type FieldViolation } from "./errors.js";
 import { durationSeconds } from "./ramp.js";
 
 export interface Participation {
@@ -19,18 +19,15 @@ function cooldownProblem(d: Duration): string | undefined {
   return undefined;
 }
 
-/** Global policy update: unset fields keep their current value. */
-export function applyPolicyUpdate(
-  current: Participation,
-  upd: { maxConcurrentExperiments: number; cooldown?: Duration },
-): Participation | FieldViolation[] {
+/** Global policy update: unset fields keep their current value. INVALID_ARGUMENT naming bad fields. */
+export function applyPolicyUpdate(current: Participation, upd: { maxConcurrentExperiments: number; cooldown?: Duration }): Participation {
   const out: FieldViolation[] = [];
   if (upd.maxConcurrentExperiments < 0 || upd.maxConcurrentExperiments > MAX_CONCURRENT_LIMIT) {
     out.push({ field: "policy.max_concurrent_experiments", description: `must be between 1 and ${MAX_CONCURRENT_LIMIT} (0 keeps the current value)` });
   }
   const cd = upd.cooldown && cooldownProblem(upd.cooldown);
   if (cd) out.push({ field: "policy.cooldown", description: cd });
-  if (out.length > 0) return out;
+  assertValid(out);
   return {
     maxConcurrentExperiments: upd.maxConcurrentExperiments || current.maxConcurrentExperiments,
     cooldownSeconds: upd.cooldown ? durationSeconds(upd.cooldown) : current.cooldownSeconds,

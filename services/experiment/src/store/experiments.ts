@@ -1,7 +1,11 @@
-import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { ExperimentSchema, ExperimentStatus, type Experiment, type ExperimentVersion } from "@lotty/proto/experiment";
-import { ExperimentVersionSchema } from "@lotty/proto/experiment";
-import { create } from "@bufbuild/protobuf";
+import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import {
+  ExperimentSchema,
+  ExperimentStatus,
+  ExperimentVersionSchema,
+  type Experiment,
+  type ExperimentVersion,
+} from "@lotty/proto/experiment";
 import type { Queryable } from "@lotty/platform/db";
 import type { RuleAst } from "@lotty/targeting";
 import { big, jsonParam, ts } from "./codec.js";

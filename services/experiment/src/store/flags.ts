@@ -42,6 +42,12 @@ export async function getFlag(q: Queryable, key: string): Promise<Flag | undefin
   return rows[0] && toFlag(rows[0]);
 }
 
+/** Reads and row-locks a flag for the rest of the transaction. */
+export async function lockFlag(q: Queryable, key: string): Promise<Flag | undefined> {
+  const { rows } = await q.query<FlagRow>(`SELECT * FROM experiment.flags WHERE key = $1 FOR UPDATE`, [key]);
+  return rows[0] && toFlag(rows[0]);
+}
+
 export interface FlagFilter {
   query: string;
   includeArchived: boolean;

@@ -50,14 +50,38 @@ export interface RollupDelta {
   firstAt: Date;
 }
 
-/** Accumulates attributed events into one delta per rollup row (an upsert may touch a row once). */
+/**
+ * A change to one subject's whole-run totals for one experiment and event type: attributed events
+ * (count, sum) and pre-exposure events (the CUPED covariate over the fixed pre-period).
+ */
+export interface TotalsDelta {
+  experimentId: string;
+  eventType: string;
+  subjectId: string;
+  variant: string;
+  /** UTC day of the subject's exposure: the cohort the variant-day statistics are keyed by. */
+  cohortDay: string;
+  count: number;
+  sum: number;
+  preCount: number;
+  preSum: number;
+}
+
+/**
+ * Accumulates attributed events into one delta per rollup row (an upsert may touch a row once),
+ * and into one delta per subject total (what the incremental variant-day statistics follow).
+ */
 export class RollupAccumulator {
   private readonly rows = new Map<string, RollupDelta>();
+  private readonly subjectTotals = new Map<string, TotalsDelta>();
 
   add(x: ExposureRef, e: AttributableEvent): void {
     const day = utcDay(e.occurTime);
     const key = JSON.stringify([x.experimentId, e.type, x.subjectId, day]);
     const v = e.value ?? 0;
+    const t = this.total(x, e.type);
+    t.count += 1;
+    t.sum += v;
     const row = this.rows.get(key);
     if (!row) {
       this.rows.set(key, {
@@ -79,7 +103,50 @@ export class RollupAccumulator {
     if (e.occurTime < row.firstAt) row.firstAt = e.occurTime;
   }
 
+  /** An event in x's pre-period (the covariate), not attributed to x. */
+  addPre(x: ExposureRef, e: Pick<AttributableEvent, "type" | "value">): void {
+    const t = this.total(x, e.type);
+    t.preCount += 1;
+    t.preSum += e.value ?? 0;
+  }
+
+  /** Adds already aggregated pre-period activity (read from the per-subject daily table). */
+  addPreTotals(x: ExposureRef, eventType: string, count: number, sum: number): void {
+    const t = this.total(x, eventType);
+    t.preCount += count;
+    t.preSum += sum;
+  }
+
   deltas(): RollupDelta[] {
     return [...this.rows.values()];
   }
+
+  totals(): TotalsDelta[] {
+    return [...this.subjectTotals.values()];
+  }
+
+  private total(x: ExposureRef, eventType: string): TotalsDelta {
+    const key = JSON.stringify([x.experimentId, eventType, x.subjectId]);
+    let t = this.subjectTotals.get(key);
+    if (!t) {
+      t = { experimentId: x.experimentId, eventType, subjectId: x.subjectId, variant: x.variant, cohortDay: utcDay(x.firstAt), count: 0, sum: 0, preCount: 0, preSum: 0 };
+      this.subjectTotals.set(key, t);
+    }
+    return t;
+  }
 }
+
+/**
+ * Whether an event falls in an exposure's CUPED pre-period: UTC days [day(first − pre), day(first)),
+ * the same bounds the per-subject report query uses.
+ */
+export function inPrePeriod(x: ExposureRef, occurTime: Date, prePeriodMs: number): boolean {
+  const day = utcDay(occurTime);
+  return day >= utcDay(new Date(x.firstAt.getTime() - prePeriodMs)) && day < utcDay(x.firstAt);
+}
+
+/**
+ * The default CUPED pre-period. Ingest keeps each subject's covariate over exactly this period, so
+ * a report using it reads per-variant statistics; another pre-period falls back to per-subject rows.
+ */
+export const CUPED_PRE_PERIOD_S = 14 * 86_400;

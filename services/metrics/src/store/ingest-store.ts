@@ -49,7 +49,9 @@ export async function ingestEvents(db: Db, events: readonly ValidEvent[]): Promi
 
     // Events of this batch are attributed below; the exposure backlog must not count them too.
     const batchIds = fresh.map((e) => e.eventId);
-    for (const e of fresh.filter((e) => e.type === EXPOSURE_TYPE)) await recordExposure(tx, e, acc, batchIds);
+    const daily = new Map<string, number>();
+    for (const e of fresh.filter((e) => e.type === EXPOSURE_TYPE)) await recordExposure(tx, e, acc, daily, batchIds);
+    await addExposureDaily(tx, daily);
 
     const others = fresh.filter((e) => e.type !== EXPOSURE_TYPE);
     if (others.length > 0) {
@@ -85,7 +87,9 @@ async function lockSubjects(tx: Queryable, subjects: string[]): Promise<void> {
   );
 }
 
-async function insertEvents(tx: Queryable, events: readonly ValidEvent[]): Promise<Set<string>> {
+async function insertEvents(tx: Queryable, batch: readonly ValidEvent[]): Promise<Set<string>> {
+  // In id order, so two batches repeating ids (even under different subjects) wait on each other in one order.
+  const events = [...batch].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const { rows } = await tx.query<{ event_id: string }>(
     `INSERT INTO metrics.events
        (event_id, type, decision_id, subject_id, occur_time, value, requires_exposure, experiment_id, variant)
@@ -119,7 +123,13 @@ function firstOccurrences(events: readonly ValidEvent[]): ValidEvent[] {
  * the experiment, attributes what was waiting for it (pending events, and events of types that
  * need no exposure that happened after it but arrived before it).
  */
-async function recordExposure(tx: Queryable, e: ValidEvent, acc: RollupAccumulator, batchIds: string[]): Promise<void> {
+async function recordExposure(
+  tx: Queryable,
+  e: ValidEvent,
+  acc: RollupAccumulator,
+  daily: Map<string, number>,
+  batchIds: string[],
+): Promise<void> {
   const created = await tx.query<{ variant: string }>(
     `INSERT INTO metrics.exposures (experiment_id, subject_id, variant, decision_id, first_at)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (experiment_id, subject_id) DO NOTHING RETURNING variant`,
@@ -134,11 +144,8 @@ async function recordExposure(tx: Queryable, e: ValidEvent, acc: RollupAccumulat
           [e.experimentId, e.subjectId],
         );
   const exposure: ExposureRef = { experimentId: e.experimentId, subjectId: e.subjectId, variant: rows[0].variant, firstAt: new Date(rows[0].first_at) };
-  await tx.query(
-    `INSERT INTO metrics.exposure_daily (experiment_id, variant, day, exposures) VALUES ($1, $2, $3, 1)
-     ON CONFLICT (experiment_id, variant, day) DO UPDATE SET exposures = metrics.exposure_daily.exposures + 1`,
-    [e.experimentId, exposure.variant, utcDay(e.occurTime)],
-  );
+  const dailyKey = JSON.stringify([e.experimentId, exposure.variant, utcDay(e.occurTime)]);
+  daily.set(dailyKey, (daily.get(dailyKey) ?? 0) + 1);
   let newDecision = false;
   if (e.decisionId !== "") {
     const d = await tx.query(
@@ -169,6 +176,21 @@ async function recordExposure(tx: Queryable, e: ValidEvent, acc: RollupAccumulat
     [e.subjectId, EXPOSURE_TYPE, exposure.firstAt.toISOString(), batchIds],
   );
   earlier.rows.forEach((r) => acc.add(exposure, toAttributable(r)));
+}
+
+/**
+ * Per-variant daily counters are shared by every subject, so they are updated once per batch in
+ * key order: two batches then lock those rows in the same order and cannot deadlock.
+ */
+async function addExposureDaily(tx: Queryable, daily: Map<string, number>): Promise<void> {
+  if (daily.size === 0) return;
+  const rows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => [...(JSON.parse(k) as string[]), n] as const);
+  await tx.query(
+    `INSERT INTO metrics.exposure_daily (experiment_id, variant, day, exposures)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[])
+     ON CONFLICT (experiment_id, variant, day) DO UPDATE SET exposures = metrics.exposure_daily.exposures + excluded.exposures`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+  );
 }
 
 async function exposuresOf(tx: Queryable, subjects: string[]): Promise<ExposureRef[]> {

@@ -6,9 +6,9 @@ import { createLogger } from "../log/index.js";
 import { createRpcServer, onShutdownSignals } from "../rpc/index.js";
 import type { ServiceDefinition } from "../service/index.js";
 import { createMetricsRegistry, startTelemetry } from "../telemetry/index.js";
-import { hostConfigSpec } from "./config.js";
-import { namespacedBus } from "./namespace.js";
-import { networkPeers } from "./peers.js";
+import { hostConfigSpec } from "../host/config.js";
+import { namespacedBus } from "../host/namespace.js";
+import { networkPeers } from "../host/peers.js";
 
 export type HostConfig = Config<typeof hostConfigSpec>;
 
@@ -27,7 +27,7 @@ function splitDatabaseUrl(url: string): { admin: string; name: string } {
  */
 export async function runStandalone(def: ServiceDefinition, source: NodeJS.ProcessEnv = process.env): Promise<void> {
   const cfg: HostConfig = loadConfig(hostConfigSpec, source);
-  const telemetry = startTelemetry({ serviceName: `lotty-${def.name}`, otlpEndpoint: cfg.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const telemetry = await startTelemetry({ serviceName: `lotty-${def.name}`, otlpEndpoint: cfg.OTEL_EXPORTER_OTLP_ENDPOINT });
   const logger = createLogger(def.name, { level: cfg.LOTTY_LOG_LEVEL });
   const databaseUrl = cfg.DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/lotty_${def.name}`;
   if (cfg.LOTTY_DB_CREATE) {

@@ -1,0 +1,285 @@
+import { create } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { ValueType } from "@lotty/proto/common";
+import { DecisionReason, DecisionService } from "@lotty/proto/decision";
+import { ExperimentService } from "@lotty/proto/experiment";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assignmentChanges, formatTable, startDecideLoad, summarize, type DecideLoad } from "../support/load.js";
+import { startPrivateNats, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateService } from "../support/private-services.js";
+import { freePort, startNode, type RunningProcess } from "../support/process.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+
+// Issue 4 "Always answers" / issue 8 "Chaos and fault tests", bounded: the experiment and decision
+// services as processes on a private Postgres, Redis and NATS (nothing shared is touched), a steady
+// Decide load, and each dependency taken away in turn.
+
+const PHASE_MS = 5_000;
+const MAX_CALL_MS = 2_000;
+const FLAG = "chaos.checkout";
+const EXPOSURE_SUBJECT = "lotty.decision.exposure";
+
+const t0 = Date.now();
+/** Progress on stderr, so a slow or stuck phase is visible while the test runs. */
+const progress = (what: string) => process.stderr.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const str = (s: string): Value => create(ValueSchema, { kind: { case: "stringValue", value: s } });
+const bool = (b: boolean): Value => create(ValueSchema, { kind: { case: "boolValue", value: b } });
+const as = (actor: string) => ({ headers: { "x-lotty-actor": actor } });
+const ATTRIBUTES = { country: str("US") };
+
+/** Retries fn until it returns a value (not undefined) or the time is up. */
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** The decision service's own counters, from /metrics. */
+async function exposureCounters(baseUrl: string): Promise<{ decisions: number; published: number; dropped: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const sum = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
+  return {
+    decisions: sum("lotty_decision_decisions_total"),
+    published: sum("lotty_decision_exposures_published_total"),
+    dropped: sum("lotty_decision_exposures_dropped_total"),
+  };
+}
+
+describe("Decide keeps answering while Postgres, Redis, NATS and the experiment service fail in turn", () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  let pg: PrivatePostgres;
+  let redis: PrivateService;
+  let nats: PrivateService;
+  let pgProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+  let experiment: RunningProcess;
+  let experimentEnv: Record<string, string>;
+  let decisionUrl: string;
+  let experiments: Client<typeof ExperimentService>;
+  let decisions: Client<typeof DecisionService>;
+  let load: DecideLoad | undefined;
+
+  const startExperiment = () => startNode("experiment", "services/experiment/src/main.ts", experimentEnv, /lotty-experiment ready/);
+
+  beforeAll(async () => {
+    const started = await Promise.all([startPrivatePostgres(), startPrivateRedis(), startPrivateNats()]);
+    [pg, redis, nats] = started;
+    for (const s of started) closers.push(() => s.close());
+    // The decision service reaches Postgres and Redis through proxies, to stall or slow them.
+    [pgProxy, redisProxy] = await Promise.all([startTcpProxy(pg.port), startTcpProxy(redis.port)]);
+    closers.push(() => pgProxy.close(), () => redisProxy.close());
+
+    const [experimentPort, decisionPort] = await Promise.all([freePort(), freePort()]);
+    decisionUrl = `http://127.0.0.1:${decisionPort}`;
+    const common = {
+      NATS_URL: `nats://127.0.0.1:${nats.port}`,
+      LOTTY_EXPERIMENT_URL: `http://127.0.0.1:${experimentPort}`,
+      LOTTY_DECISION_URL: decisionUrl,
+      LOTTY_LOG_LEVEL: "info",
+    };
+    experimentEnv = {
+      ...common,
+      LOTTY_PORT: String(experimentPort),
+      DATABASE_URL: pg.url("lotty_experiment"),
+      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+    };
+    progress("private postgres, redis, nats up");
+    // Both at once (a process start is the slow part here): the decision service starts on an
+    // empty ruleset if the experiment service is not up yet, and its resync catches up.
+    const [exp, decision] = await Promise.allSettled([
+      startExperiment(),
+      startNode(
+        "decision",
+        "services/decision/src/main.ts",
+        {
+          ...common,
+          LOTTY_PORT: String(decisionPort),
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${pgProxy.port}/lotty_decision`,
+          REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+          // Resync often, so the experiment-service outage is felt by the refresh path too.
+          LOTTY_DECISION_RESYNC_INTERVAL: "1s",
+        },
+        /lotty-decision ready/,
+      ),
+    ]);
+    if (exp.status === "fulfilled") {
+      experiment = exp.value;
+      // The variable, not this process: the test restarts the experiment service.
+      closers.push(() => experiment.stop());
+    }
+    if (decision.status === "fulfilled") closers.push(() => decision.value.stop());
+    if (exp.status === "rejected") throw exp.reason;
+    if (decision.status === "rejected") throw decision.reason;
+
+    experiments = createClient(ExperimentService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${experimentPort}` }));
+    decisions = createClient(DecisionService, createGrpcTransport({ baseUrl: decisionUrl }));
+  }, 45_000);
+
+  afterAll(async () => {
+    await load?.stop();
+    // Reverse order of start; one failing closer must not leave the others running.
+    for (const close of closers.reverse()) await close().catch((err: unknown) => console.error("cleanup:", err));
+  }, 30_000);
+
+  it("answers every call, within bounds, keeps assignments and publishes the buffered exposures", async () => {
+    // A flag with a running 50/50 experiment on everyone in the US (approved by someone else).
+    await experiments.createFlag({ key: FLAG, valueType: ValueType.BOOL, defaultValue: bool(false) });
+    let e = (
+      await experiments.createExperiment(
+        {
+          experiment: {
+            name: "chaos checkout",
+            owner: "alice",
+            flagKey: FLAG,
+            hypothesis: "on beats off",
+            variants: [
+              { name: "off", value: bool(false), weight: 50, control: true },
+              { name: "on", value: bool(true), weight: 50 },
+            ],
+            trafficAllocation: 100,
+            targeting: 'country IN ["US"]',
+            primaryMetricKey: "conversion",
+          },
+        },
+        as("alice"),
+      )
+    ).experiment!;
+    e = (await experiments.submitExperiment({ id: e.id, expectedVersion: e.version }, as("alice"))).experiment!;
+    e = (await experiments.approveExperiment({ id: e.id, expectedVersion: e.version }, as("bob"))).experiment!;
+    await experiments.startExperiment({ id: e.id, expectedVersion: e.version }, as("alice"));
+
+    let probes = 0;
+    /** A decide for a brand-new subject is assigned again: every dependency is back in use. */
+    const assignsNewSubjects = () =>
+      until(
+        "new subjects assigned",
+        async () => {
+          const r = await decisions.decide({ subjectId: `probe-${probes++}`, flagKey: FLAG, attributes: ATTRIBUTES }, { timeoutMs: 1_000 });
+          return r.reason === DecisionReason.EXPERIMENT_ASSIGNED ? r : undefined;
+        },
+        20_000,
+      );
+    progress("services up, experiment running");
+    await assignsNewSubjects();
+    progress("experiment visible in Decide");
+
+    // Returning subjects: assigned (durably) before any fault.
+    const returning = Array.from({ length: 100 }, (_, i) => `returning-${i}`);
+    const first = await Promise.all(returning.map((subjectId) => decisions.decide({ subjectId, flagKey: FLAG, attributes: ATTRIBUTES })));
+    expect(first.filter((r) => r.reason !== DecisionReason.EXPERIMENT_ASSIGNED)).toEqual([]);
+
+    load = startDecideLoad({
+      client: decisions,
+      flagKey: FLAG,
+      attributes: ATTRIBUTES,
+      concurrency: 4,
+      returningSubjects: returning,
+      timeoutMs: MAX_CALL_MS + 1_000,
+      pauseMs: 2,
+    });
+
+    /** Runs one fault for PHASE_MS under load, heals it, and waits until the service recovered. */
+    async function phase(name: string, fault: () => Promise<unknown>, heal: () => Promise<unknown>, recovered = assignsNewSubjects) {
+      progress(`${name}: down`);
+      load!.setPhase(`${name}: down`);
+      await fault();
+      await sleep(PHASE_MS);
+      progress(`${name}: healing`);
+      load!.setPhase(`${name}: back`);
+      await heal();
+      await recovered();
+      progress(`${name}: recovered`);
+      await sleep(500);
+    }
+
+    load.setPhase("baseline");
+    await sleep(2_000);
+
+    await phase("postgres stopped", () => pg.stop(), () => pg.start());
+    await phase("postgres stalled", async () => pgProxy.setMode({ kind: "stall" }), async () => pgProxy.setMode({ kind: "pass" }));
+    await phase("redis stopped", () => redis.stop(), () => redis.start());
+    await phase("redis slow (+300ms)", async () => redisProxy.setMode({ kind: "delay", ms: 300 }), async () => redisProxy.setMode({ kind: "pass" }));
+
+    let atNatsHeal = { decisions: 0, published: 0, dropped: 0 };
+    let publishedWhileDown = 0;
+    await phase(
+      "nats stopped",
+      async () => {
+        await nats.stop();
+        await sleep(500); // publishes in flight when it went down settle
+        publishedWhileDown = -(await exposureCounters(decisionUrl)).published;
+      },
+      async () => {
+        atNatsHeal = await exposureCounters(decisionUrl);
+        publishedWhileDown += atNatsHeal.published;
+        await nats.start();
+      },
+      // Every exposure decided while NATS was down gets published once it is back.
+      () => until("buffered exposures published", async () => ((await exposureCounters(decisionUrl)).published >= atNatsHeal.decisions ? true : undefined), 15_000),
+    );
+
+    await phase(
+      "experiment service stopped",
+      () => experiment.stop(),
+      async () => (experiment = await startExperiment()),
+      // Changes flow again: a flag created now is decided.
+      async () => {
+        await experiments.createFlag({ key: `${FLAG}.after`, valueType: ValueType.BOOL, defaultValue: bool(true) });
+        return until(
+          "a new flag is decided",
+          async () => {
+            const r = await decisions.decide({ subjectId: "late", flagKey: `${FLAG}.after` });
+            return r.reason === DecisionReason.NO_ACTIVE_EXPERIMENT ? r : undefined;
+          },
+          10_000,
+        );
+      },
+    );
+
+    await load.stop();
+    const samples = load.samples();
+    const rows = summarize(samples);
+    console.log(`\nDecide under faults (${samples.length} calls, 4 loops)\n${formatTable(rows)}\n`);
+
+    // Every call answered, none slow, no reason other than a normal one or DEGRADED.
+    const failed = samples.filter((s) => s.error !== undefined);
+    expect(failed.slice(0, 5), `${failed.length} calls failed`).toEqual([]);
+    const slow = samples.filter((s) => s.ms > MAX_CALL_MS);
+    expect(slow.slice(0, 5), `${slow.length} calls over ${MAX_CALL_MS} ms`).toEqual([]);
+    const allowed = new Set([DecisionReason.EXPERIMENT_ASSIGNED, DecisionReason.DEGRADED]);
+    expect(samples.filter((s) => !allowed.has(s.reason!)).slice(0, 5)).toEqual([]);
+    for (const r of rows) expect(r.calls, r.phase).toBeGreaterThan(0);
+    // The baseline is clean, so DEGRADED answers come from the faults.
+    expect(rows.find((r) => r.phase === "baseline")!.degradedShare).toBe(0);
+    expect(assignmentChanges(samples)).toEqual([]);
+
+    // Exposures: buffered while NATS was down, all published after, none dropped, each once in the stream.
+    expect(publishedWhileDown).toBe(0);
+    expect(atNatsHeal.decisions).toBeGreaterThan(atNatsHeal.published);
+    const final = await until(
+      "all exposures published",
+      async () => {
+        const c = await exposureCounters(decisionUrl);
+        return c.published + c.dropped >= c.decisions ? c : undefined;
+      },
+      10_000,
+    );
+    expect(final.dropped).toBe(0);
+    const nc = await connect({ servers: `127.0.0.1:${nats.port}` });
+    try {
+      const info = await (await jetstreamManager(nc)).streams.info("LOTTY", { subjects_filter: EXPOSURE_SUBJECT });
+      expect(info.state.subjects?.[EXPOSURE_SUBJECT]).toBe(final.published);
+    } finally {
+      await nc.close();
+    }
+  }, 120_000);
+});
