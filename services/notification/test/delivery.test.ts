@@ -192,6 +192,6 @@ describe("retries", () => {
     // Both reached the healthy channel while the first send to the dead one was still hanging.
     const [hanging] = (await h.client.listDeliveries({ channelId: downId })).deliveries;
     expect(hanging).toMatchObject({ status: DeliveryStatus.PENDING, attempts: 0 });
-    await waitFor(async () => (await h.client.listDeliveries({ channelId: downId })).deliveries.some((d) => { if (d.lastError) console.log("seen", d.lastError); return d.lastError.startsWith("timed out"); }), 10_000, "timeout recorded");
+    await waitFor(async () => (await h.client.listDeliveries({ channelId: downId })).deliveries.some((d) => d.lastError.startsWith("timed out")), 10_000, "timeout recorded");
   }, 15_000);
 });

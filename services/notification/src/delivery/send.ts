@@ -17,14 +17,24 @@ export function createSend(deps: { box: SecretBox; fetch: typeof fetch; clock: (
       // A missing variable or a secret sealed with another key will not fix itself by retrying.
       return { kind: "permanent", error: err instanceof MissingSecretError ? err.message : "stored secret cannot be decrypted (wrong key?)" };
     }
-    const timeout = AbortSignal.timeout(deps.timeoutMs);
-    const signal = stop ? AbortSignal.any([timeout, stop]) : timeout;
-    return sendThrough(channel.config, secret, message, {
-      signal,
-      timeoutMs: deps.timeoutMs,
-      fetch: deps.fetch,
-      now: deps.clock(),
-      deliveryId,
-    });
+    // A plain timer, not AbortSignal.any(AbortSignal.timeout()): on Node 20 the timeout signal
+    // inside a composite can be garbage-collected and never fire, leaving a hung send.
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), deps.timeoutMs);
+    const onStop = () => ctrl.abort();
+    if (stop?.aborted) ctrl.abort();
+    stop?.addEventListener("abort", onStop, { once: true });
+    try {
+      return await sendThrough(channel.config, secret, message, {
+        signal: ctrl.signal,
+        timeoutMs: deps.timeoutMs,
+        fetch: deps.fetch,
+        now: deps.clock(),
+        deliveryId,
+      });
+    } finally {
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", onStop);
+    }
   };
 }
