@@ -185,6 +185,7 @@ describe("Decide keeps answering while Postgres, Redis, NATS and the experiment 
       returningSubjects: returning,
       timeoutMs: MAX_CALL_MS + 1_000,
       pauseMs: 2,
+      phase: "baseline",
     });
 
     /** Runs one fault for PHASE_MS under load, heals it, and waits until the service recovered. */
@@ -201,11 +202,11 @@ describe("Decide keeps answering while Postgres, Redis, NATS and the experiment 
       await sleep(500);
     }
 
-    load.setPhase("baseline");
     await sleep(2_000);
 
     await phase("postgres stopped", () => pg.stop(), () => pg.start());
-    await phase("postgres stalled", async () => pgProxy.setMode({ kind: "stall" }), async () => pgProxy.setMode({ kind: "pass" }));
+    // Its open connections die silently (no FIN, no RST): only new ones work after the heal.
+    await phase("postgres partitioned", async () => pgProxy.setMode({ kind: "drop" }), async () => pgProxy.setMode({ kind: "pass" }));
     await phase("redis stopped", () => redis.stop(), () => redis.start());
     await phase("redis slow (+300ms)", async () => redisProxy.setMode({ kind: "delay", ms: 300 }), async () => redisProxy.setMode({ kind: "pass" }));
 

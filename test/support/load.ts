@@ -27,6 +27,8 @@ export interface DecideLoadOptions {
   timeoutMs: number;
   /** Pause between calls of one loop, to keep the load steady rather than saturating. */
   pauseMs: number;
+  /** Label of the first calls' samples. */
+  phase: string;
 }
 
 export interface DecideLoad {
@@ -39,7 +41,7 @@ export interface DecideLoad {
 
 /** Drives Decide from `concurrency` loops until stopped, alternating returning and new subjects. */
 export function startDecideLoad(opts: DecideLoadOptions): DecideLoad {
-  let phase = "start";
+  let phase = opts.phase;
   let stopped = false;
   let next = 0;
   const samples: DecideSample[] = [];

@@ -4,17 +4,15 @@ import { connect, createServer, type Socket } from "node:net";
  * How the proxy treats traffic:
  * - pass: forwards at once;
  * - delay: forwards every chunk `ms` later, in order (a slow link);
- * - stall: holds every chunk, and new connections, until the mode changes (a partition that
- *   heals: TCP would retransmit, so nothing is lost, the peer just hears nothing meanwhile);
- * - cut: resets every open connection and every new one (the peer went away).
+ * - drop: silently discards everything on every open and new connection, and those connections
+ *   stay dead after the mode changes (the peer vanished without a FIN or RST, e.g. a failover or
+ *   a network partition longer than TCP retransmits); only new connections work again.
  */
-export type ProxyMode = { kind: "pass" } | { kind: "delay"; ms: number } | { kind: "stall" } | { kind: "cut" };
+export type ProxyMode = { kind: "pass" } | { kind: "delay"; ms: number } | { kind: "drop" };
 
 export interface TcpProxy {
   readonly port: number;
   setMode(mode: ProxyMode): void;
-  /** Open client connections. */
-  connections(): number;
   close(): Promise<void>;
 }
 
@@ -43,7 +41,7 @@ class Pipe {
   pump(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.mode().kind === "stall" || this.to.destroyed) return;
+    if (this.to.destroyed) return;
     const now = Date.now();
     while (this.queue.length > 0 && this.queue[0].due <= now) this.to.write(this.queue.shift()!.data);
     if (this.queue.length > 0) this.timer = setTimeout(() => this.pump(), this.queue[0].due - now);
@@ -55,11 +53,12 @@ class Pipe {
   }
 }
 
-/** One client connection; its upstream is opened at once, or when a stall ends. */
+/** One client connection and its upstream. */
 class Link {
-  upstream: Socket | undefined;
+  private upstream: Socket | undefined;
+  /** Everything sent either way is discarded, for good. */
+  private dead = false;
   private readonly pipes: Pipe[] = [];
-  private readonly early: Buffer[] = [];
 
   constructor(
     readonly client: Socket,
@@ -67,7 +66,9 @@ class Link {
     private readonly mode: () => ProxyMode,
     private readonly onClose: (link: Link) => void,
   ) {
-    client.on("data", (d: Buffer) => (this.upstream ? this.pipes[0].push(d) : this.early.push(d)));
+    client.on("data", (d: Buffer) => {
+      if (!this.dead) this.pipes[0]?.push(d);
+    });
     client.on("error", () => this.destroy());
     client.on("close", () => this.destroy());
   }
@@ -76,9 +77,9 @@ class Link {
     const upstream = connect(this.targetPort, "127.0.0.1");
     this.upstream = upstream;
     this.pipes.push(new Pipe(upstream, this.mode), new Pipe(this.client, this.mode));
-    // Bytes the client sent before the upstream existed go first.
-    for (const d of this.early.splice(0)) this.pipes[0].push(d);
-    upstream.on("data", (d: Buffer) => this.pipes[1].push(d));
+    upstream.on("data", (d: Buffer) => {
+      if (!this.dead) this.pipes[1].push(d);
+    });
     upstream.on("error", () => this.destroy());
     upstream.on("close", () => this.destroy());
   }
@@ -86,11 +87,10 @@ class Link {
   /** Re-applies the proxy's mode to this connection. */
   update(): void {
     const kind = this.mode().kind;
-    if (kind === "cut") {
-      this.client.resetAndDestroy();
-      this.destroy();
-    } else if (!this.upstream) {
-      if (kind !== "stall") this.open();
+    if (this.dead) return;
+    if (kind === "drop") {
+      this.dead = true;
+      for (const p of this.pipes) p.stop();
     } else {
       for (const p of this.pipes) p.pump();
     }
@@ -109,13 +109,11 @@ export function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let mode: ProxyMode = { kind: "pass" };
   const links = new Set<Link>();
   const server = createServer((client) => {
-    if (mode.kind === "cut") {
-      client.resetAndDestroy();
-      return;
-    }
     const link = new Link(client, targetPort, () => mode, (l) => links.delete(l));
     links.add(link);
-    if (mode.kind !== "stall") link.open();
+    // A connection made while dropping never reaches the upstream.
+    if (mode.kind === "drop") link.update();
+    else link.open();
   });
 
   return new Promise((resolve, reject) => {
@@ -129,7 +127,6 @@ export function startTcpProxy(targetPort: number): Promise<TcpProxy> {
           mode = next;
           for (const link of [...links]) link.update();
         },
-        connections: () => links.size,
         close: () =>
           new Promise<void>((done) => {
             for (const link of [...links]) link.destroy();

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { allServices } from "@lotty/embedded/services";
 import { startEmbedded, type EmbeddedLotty } from "@lotty/platform/host";
 import { createLogger } from "@lotty/platform/log";
@@ -6,13 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = new URL("../../../", import.meta.url).pathname;
 
-/** Runs the real CLI in its own process, as a user would. */
-function lotty(url: string, actor: string, ...args: string[]): { code: number; out: string; err: string; json: () => any } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--actor", actor, ...args], {
-    cwd: root,
-    encoding: "utf8",
+interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+  json(): any;
+}
+
+/** Runs the real CLI in its own process, as a user would (asynchronously: the server is in this process). */
+function lotty(url: string, actor: string, ...args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--actor", actor, ...args], { cwd: root, encoding: "utf8" }, (err, out, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+      resolve({ code, out, err: stderr, json: () => JSON.parse(out) });
+    });
   });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
 describe("lotty CLI against the embedded default", () => {
@@ -28,37 +36,44 @@ describe("lotty CLI against the embedded default", () => {
     await lottyServer?.close();
   });
 
-  it("takes an experiment from a file to running, and decides it", () => {
-    expect(lotty(url, "alice", "flags", "create", "checkout.new-flow", "--type", "bool", "--default", "false").code).toBe(0);
+  it("takes an experiment from a file to running, and decides it", async () => {
+    expect((await lotty(url, "alice", "flags", "create", "checkout.new-flow", "--type", "bool", "--default", "false")).code).toBe(0);
 
-    const created = lotty(url, "alice", "--json", "experiments", "create", "-f", "examples/checkout-experiment.yaml");
+    const created = await lotty(url, "alice", "--json", "experiments", "create", "-f", "examples/checkout-experiment.yaml");
     expect(created.code, created.err).toBe(0);
     const id: string = created.json().id;
     expect(created.json().status).toBe("EXPERIMENT_STATUS_DRAFT");
 
-    expect(lotty(url, "alice", "experiments", "submit", id).code).toBe(0);
+    expect((await lotty(url, "alice", "experiments", "submit", id)).code).toBe(0);
     // The owner may not approve their own experiment; a reviewer does.
-    const approved = lotty(url, "bob", "--json", "experiments", "approve", id, "-m", "looks good");
+    const approved = await lotty(url, "bob", "--json", "experiments", "approve", id, "-m", "looks good");
     expect(approved.code, approved.err).toBe(0);
-    const started = lotty(url, "alice", "--json", "experiments", "start", id);
+    const started = await lotty(url, "alice", "--json", "experiments", "start", id);
     expect(started.code, started.err).toBe(0);
     expect(started.json().status).toBe("EXPERIMENT_STATUS_RUNNING");
 
-    const shown = lotty(url, "alice", "experiments", "show", id);
+    const shown = await lotty(url, "alice", "experiments", "show", id);
     expect(shown.out).toContain("running");
     expect(shown.out).toContain("one-page");
 
-    const log = lotty(url, "alice", "--json", "experiments", "log", id);
-    expect(log.json().map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(["created", "submitted", "approved"]));
+    const log = await lotty(url, "alice", "--json", "experiments", "log", id);
+    expect(log.json().map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(["created", "approved", "status_changed"]));
+
+    // A targeted subject is now in the experiment.
+    const decided = await lotty(url, "alice", "--json", "decide", "checkout.new-flow", "-s", "user-7", "-a", "country=US", "-a", "app_version=1.7.0");
+    expect(decided.code, decided.err).toBe(0);
+    expect(["DECISION_REASON_EXPERIMENT_ASSIGNED", "DECISION_REASON_OUTSIDE_TRAFFIC_ALLOCATION"]).toContain(decided.json().reason);
+    const outside = await lotty(url, "alice", "--json", "decide", "checkout.new-flow", "-s", "user-7", "-a", "country=FR");
+    expect(outside.json().reason).toBe("DECISION_REASON_TARGETING_MISMATCH");
   });
 
-  it("exits with meaningful codes: not found, usage, conflict", () => {
-    expect(lotty(url, "alice", "flags", "get", "no.such.flag").code).toBe(3);
-    expect(lotty(url, "alice", "flags", "create", "x", "--type", "colour", "--default", "1").code).toBe(2);
-    const bad = lotty(url, "alice", "--json", "flags", "create", "Bad Key", "--type", "bool", "--default", "true");
+  it("exits with meaningful codes: not found, usage, invalid argument, conflict", async () => {
+    expect((await lotty(url, "alice", "flags", "get", "no.such.flag")).code).toBe(3);
+    expect((await lotty(url, "alice", "flags", "create", "x", "--type", "colour", "--default", "1")).code).toBe(2);
+    const bad = await lotty(url, "alice", "--json", "flags", "create", "Bad Key", "--type", "bool", "--default", "true");
     expect(bad.code).toBe(4);
     expect(bad.json().error.message).toMatch(/key/);
-    expect(lotty(url, "alice", "flags", "create", "dup.flag", "--type", "bool", "--default", "true").code).toBe(0);
-    expect(lotty(url, "alice", "flags", "create", "dup.flag", "--type", "bool", "--default", "true").code).toBe(5);
+    expect((await lotty(url, "alice", "flags", "create", "dup.flag", "--type", "bool", "--default", "true")).code).toBe(0);
+    expect((await lotty(url, "alice", "flags", "create", "dup.flag", "--type", "bool", "--default", "true")).code).toBe(5);
   });
 });

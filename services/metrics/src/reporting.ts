@@ -28,10 +28,10 @@ import {
   type ReportSettings,
 } from "./domain/report.js";
 import { getAttachments, getMetrics } from "./store/metric-store.js";
-import { exposureSpan, metricAggregates, percentileValues, traffic, type Window } from "./store/report-store.js";
+import { CUPED_PRE_PERIOD_S } from "./domain/attribution.js";
+import { exposureSpan, metricAggregates, percentileValues, statColumns, statsAggregates, traffic, windowCoversAll, type Window } from "./store/report-store.js";
 
 const DAY_MS = 86_400_000;
-const DEFAULT_PRE_PERIOD_S = 14 * 86_400;
 /** The dynamics view keeps the most recent days; each point is one aggregate query per metric. */
 const MAX_TIMESERIES_DAYS = 90;
 
@@ -94,10 +94,14 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
     };
   }
 
-  async function data(expId: string, m: Metric, w: Window, preS: number) {
-    return m.type === MetricType.PERCENTILE
-      ? { percentiles: await percentileValues(db, expId, m, w) }
-      : { aggregates: await metricAggregates(db, expId, m, w, preS) };
+  /**
+   * A metric's per-variant data: from the incremental per-variant statistics when they answer it
+   * exactly (the window holds the whole run, a supported metric), else from per-subject rows.
+   */
+  async function data(expId: string, m: Metric, w: Window, preS: number, coversAll: boolean) {
+    if (m.type === MetricType.PERCENTILE) return { percentiles: await percentileValues(db, expId, m, w) };
+    const columns = coversAll ? statColumns(m, preS, CUPED_PRE_PERIOD_S) : undefined;
+    return { aggregates: columns ? await statsAggregates(db, expId, m.eventType, columns) : await metricAggregates(db, expId, m, w, preS) };
   }
 
   async function timeseries(expId: string, m: Metric, arms: ArmDefinition[], w: Window, s: ReportSettings) {
@@ -125,10 +129,11 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
       const w = resolveWindow(req.window, exp.window, "window");
       const preS = prePeriodSeconds(req.cupedPrePeriod);
       const metrics = await reportMetrics(req);
-      const t = await traffic(db, req.experimentId, w);
+      const coversAll = await windowCoversAll(db, req.experimentId, w);
+      const t = await traffic(db, req.experimentId, w, coversAll);
       const built = [];
       for (const { metric, role } of metrics) {
-        const r = metricReport(metric, role, exp.arms, await data(req.experimentId, metric, w, preS), s);
+        const r = metricReport(metric, role, exp.arms, await data(req.experimentId, metric, w, preS, coversAll), s);
         if (req.includeTimeseries) r.report.timeseries = await timeseries(req.experimentId, metric, exp.arms, w, s);
         built.push({ metric, role, ...r });
       }
@@ -168,7 +173,8 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
           throw invalidArgument(`${field ? field + "." : ""}variant`, `experiment has no variant "${req.variant}"`);
         }
         const w = resolveWindow(req.window, exp.window, `${field ? field + "." : ""}window`);
-        const [r, t] = await Promise.all([data(req.experimentId, metric, w, 0), traffic(db, req.experimentId, w)]);
+        const coversAll = await windowCoversAll(db, req.experimentId, w);
+        const [r, t] = await Promise.all([data(req.experimentId, metric, w, 0, coversAll), traffic(db, req.experimentId, w, coversAll)]);
         const built = metricReport(metric, MetricRole.GUARDRAIL, exp.arms, r, s);
         applyCorrection([{ metric, role: MetricRole.GUARDRAIL, results: built.results }], Correction.NONE, s.alpha);
         const keep = (v: string) => req.variant === "" || v === req.variant;
@@ -190,7 +196,7 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
 }
 
 function prePeriodSeconds(d: Duration | undefined): number {
-  return d === undefined ? DEFAULT_PRE_PERIOD_S : Math.max(0, durationSeconds(d));
+  return d === undefined ? CUPED_PRE_PERIOD_S : Math.max(0, durationSeconds(d));
 }
 
 function windowProto(w: Window): TimeWindow {

@@ -1,7 +1,9 @@
 import type { Db, Queryable } from "@lotty/platform/db";
 import {
+  CUPED_PRE_PERIOD_S,
   RollupAccumulator,
   attributionTargets,
+  inPrePeriod,
   utcDay,
   type AttributableEvent,
   type ExposureRef,
@@ -38,6 +40,7 @@ const toAttributable = (r: StoredEventRow): AttributableEvent => ({
  * only rows this call inserted (RETURNING) are counted, so a duplicate is never counted twice,
  * across restarts and replicas alike. Per-subject advisory locks serialise an event and the
  * exposure it waits for, so neither can miss the other when they arrive at once on two replicas.
+ * Every step is one statement for the whole batch (round trips, not rows, bound the cost).
  */
 export async function ingestEvents(db: Db, events: readonly ValidEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) return { accepted: 0, duplicates: 0 };
@@ -46,12 +49,10 @@ export async function ingestEvents(db: Db, events: readonly ValidEvent[]): Promi
     const inserted = await insertEvents(tx, events);
     const fresh = firstOccurrences(events).filter((e) => inserted.has(e.eventId));
     const acc = new RollupAccumulator();
+    const daily = new Map<string, { exposures: number; subjects: number }>();
 
-    // Events of this batch are attributed below; the exposure backlog must not count them too.
-    const batchIds = fresh.map((e) => e.eventId);
-    const daily = new Map<string, number>();
-    for (const e of fresh.filter((e) => e.type === EXPOSURE_TYPE)) await recordExposure(tx, e, acc, daily, batchIds);
-    await addExposureDaily(tx, daily);
+    const exposureEvents = fresh.filter((e) => e.type === EXPOSURE_TYPE);
+    if (exposureEvents.length > 0) await recordExposures(tx, exposureEvents, acc, daily, new Set(fresh.map((e) => e.eventId)));
 
     const others = fresh.filter((e) => e.type !== EXPOSURE_TYPE);
     if (others.length > 0) {
@@ -62,14 +63,22 @@ export async function ingestEvents(db: Db, events: readonly ValidEvent[]): Promi
         const { targets, pending: waits } = attributionTargets(e, exposures, decisions.get(e.decisionId));
         targets.forEach((x) => acc.add(x, e));
         if (waits) pending.push(e);
+        // The covariate: activity of types that need no exposure in each exposure's pre-period.
+        if (!e.requiresExposure) for (const x of exposures) if (x.subjectId === e.subjectId && inPrePeriod(x, e.occurTime, PRE_PERIOD_MS)) acc.addPre(x, e);
       }
       await insertPending(tx, pending);
       await upsertSubjectDaily(tx, others.filter((e) => !e.requiresExposure));
     }
     await upsertRollups(tx, acc);
+    await markEventDays(tx, acc);
+    // Rows shared by all subjects last, each table in key order: short lock holds, no deadlocks.
+    await addExposureDaily(tx, daily);
+    await applySubjectTotals(tx, acc);
     return { accepted: fresh.length, duplicates: events.length - fresh.length };
   });
 }
+
+const PRE_PERIOD_MS = CUPED_PRE_PERIOD_S * 1000;
 
 /** Deletes pending events older than the attribution horizon; they are never counted. */
 export async function purgePending(db: Queryable, olderThan: Date): Promise<number> {
@@ -118,79 +127,220 @@ function firstOccurrences(events: readonly ValidEvent[]): ValidEvent[] {
   return events.filter((e) => !seen.has(e.eventId) && seen.add(e.eventId));
 }
 
-/**
- * One exposure: counts it, records its decision, and when it is the subject's first exposure to
- * the experiment, attributes what was waiting for it (pending events, and events of types that
- * need no exposure that happened after it but arrived before it).
- */
-async function recordExposure(
-  tx: Queryable,
-  e: ValidEvent,
-  acc: RollupAccumulator,
-  daily: Map<string, number>,
-  batchIds: string[],
-): Promise<void> {
-  const created = await tx.query<{ variant: string }>(
-    `INSERT INTO metrics.exposures (experiment_id, subject_id, variant, decision_id, first_at)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (experiment_id, subject_id) DO NOTHING RETURNING variant`,
-    [e.experimentId, e.subjectId, e.variant, e.decisionId, e.occurTime.toISOString()],
-  );
-  const { rows } =
-    created.rowCount > 0
-      ? { rows: [{ variant: e.variant, first_at: e.occurTime }] }
-      : await tx.query<{ variant: string; first_at: Date }>(
-          `UPDATE metrics.exposures SET exposures = exposures + 1 WHERE experiment_id = $1 AND subject_id = $2
-           RETURNING variant, first_at`,
-          [e.experimentId, e.subjectId],
-        );
-  const exposure: ExposureRef = { experimentId: e.experimentId, subjectId: e.subjectId, variant: rows[0].variant, firstAt: new Date(rows[0].first_at) };
-  const dailyKey = JSON.stringify([e.experimentId, exposure.variant, utcDay(e.occurTime)]);
-  daily.set(dailyKey, (daily.get(dailyKey) ?? 0) + 1);
-  let newDecision = false;
-  if (e.decisionId !== "") {
-    const d = await tx.query(
-      `INSERT INTO metrics.decisions (decision_id, experiment_id, subject_id) VALUES ($1, $2, $3)
-       ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
-      [e.decisionId, e.experimentId, e.subjectId],
-    );
-    newDecision = d.rowCount > 0;
-  }
-  if (!newDecision && created.rowCount === 0) return;
+const key = (...parts: string[]) => JSON.stringify(parts);
 
-  // Pending events linked to this decision, or (first exposure only) to this subject without a decision.
+interface ExposureRow {
+  experiment_id: string;
+  subject_id: string;
+  variant: string;
+  first_at: Date;
+}
+
+const toRef = (r: ExposureRow): ExposureRef => ({ experimentId: r.experiment_id, subjectId: r.subject_id, variant: r.variant, firstAt: new Date(r.first_at) });
+
+/**
+ * A batch of exposures: counts them, records their decisions, and for each subject's first
+ * exposure to an experiment fixes variant and time, then attributes what was waiting for it
+ * (pending events, and events of types that need no exposure that happened after it but arrived
+ * before it) and reads its pre-period covariate. `fresh` are this batch's event ids; the caller
+ * attributes those.
+ */
+async function recordExposures(
+  tx: Queryable,
+  exposures: ValidEvent[],
+  acc: RollupAccumulator,
+  daily: Map<string, { exposures: number; subjects: number }>,
+  fresh: Set<string>,
+): Promise<void> {
+  // The first exposure in batch order wins, as if they had arrived one by one.
+  const created = await tx.query<ExposureRow>(
+    `INSERT INTO metrics.exposures (experiment_id, subject_id, variant, decision_id, first_at)
+     SELECT x, s, v, d, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u(x, s, v, d, t, i)
+      ORDER BY i
+     ON CONFLICT (experiment_id, subject_id) DO NOTHING RETURNING experiment_id, subject_id, variant, first_at`,
+    [exposures.map((e) => e.experimentId), exposures.map((e) => e.subjectId), exposures.map((e) => e.variant), exposures.map((e) => e.decisionId), exposures.map((e) => e.occurTime.toISOString())],
+  );
+  const firsts = created.rows.map(toRef);
+  const refs = new Map(firsts.map((x) => [key(x.experimentId, x.subjectId), x]));
+
+  // Exposures after the first only add to the subject's exposure count.
+  const repeats = new Map<string, number>();
+  const counted = new Set<string>();
+  for (const e of exposures) {
+    const k = key(e.experimentId, e.subjectId);
+    if (refs.has(k) && !counted.has(k)) counted.add(k);
+    else repeats.set(k, (repeats.get(k) ?? 0) + 1);
+  }
+  if (repeats.size > 0) {
+    const keys = [...repeats.keys()].sort();
+    const pairs = keys.map((k) => JSON.parse(k) as [string, string]);
+    const updated = await tx.query<ExposureRow>(
+      `UPDATE metrics.exposures x SET exposures = x.exposures + u.n
+         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(e, s, n)
+        WHERE x.experiment_id = u.e AND x.subject_id = u.s
+        RETURNING x.experiment_id, x.subject_id, x.variant, x.first_at`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1]), keys.map((k) => repeats.get(k))],
+    );
+    for (const r of updated.rows) if (!refs.has(key(r.experiment_id, r.subject_id))) refs.set(key(r.experiment_id, r.subject_id), toRef(r));
+  }
+
+  const bump = (k: string, exposures: number, subjects: number) => {
+    const d = daily.get(k) ?? { exposures: 0, subjects: 0 };
+    d.exposures += exposures;
+    d.subjects += subjects;
+    daily.set(k, d);
+  };
+  for (const e of exposures) bump(key(e.experimentId, refs.get(key(e.experimentId, e.subjectId))!.variant, utcDay(e.occurTime)), 1, 0);
+  for (const x of firsts) bump(key(x.experimentId, x.variant, utcDay(x.firstAt)), 0, 1);
+
+  const withDecision = exposures.filter((e) => e.decisionId !== "");
+  const newDecisions = new Map<string, ExposureRef>();
+  if (withDecision.length > 0) {
+    const d = await tx.query<{ decision_id: string }>(
+      `INSERT INTO metrics.decisions (decision_id, experiment_id, subject_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+      [withDecision.map((e) => e.decisionId), withDecision.map((e) => e.experimentId), withDecision.map((e) => e.subjectId)],
+    );
+    const byDecision = new Map(withDecision.map((e) => [e.decisionId, refs.get(key(e.experimentId, e.subjectId))!]));
+    for (const r of d.rows) newDecisions.set(r.decision_id, byDecision.get(r.decision_id)!);
+  }
+  if (newDecisions.size === 0 && firsts.length === 0) return;
+
+  const firstsOf = new Map<string, ExposureRef[]>();
+  for (const x of firsts) firstsOf.set(x.subjectId, [...(firstsOf.get(x.subjectId) ?? []), x]);
+
+  // Pending events linked to a new decision, or (first exposure) to the subject without a decision.
   const waiting = await tx.query<StoredEventRow>(
     `WITH gone AS (
        DELETE FROM metrics.pending_events
-        WHERE ($1::text <> '' AND decision_id = $1::text) OR ($3::bool AND subject_id = $2 AND decision_id = '')
+        WHERE decision_id = ANY($1::text[]) OR (decision_id = '' AND subject_id = ANY($2::text[]))
         RETURNING event_id)
      SELECT ev.* FROM metrics.events ev JOIN gone USING (event_id)`,
-    [e.decisionId, e.subjectId, created.rowCount > 0],
+    [[...newDecisions.keys()], [...firstsOf.keys()]],
   );
-  waiting.rows.forEach((r) => acc.add(exposure, toAttributable(r)));
-  if (created.rowCount === 0) return;
+  for (const r of waiting.rows) {
+    const targets = r.decision_id !== "" ? [newDecisions.get(r.decision_id)!] : (firstsOf.get(r.subject_id) ?? []);
+    targets.forEach((x) => acc.add(x, toAttributable(r)));
+  }
+  if (firsts.length === 0) return;
 
   const earlier = await tx.query<StoredEventRow>(
     `SELECT * FROM metrics.events
-      WHERE subject_id = $1 AND NOT requires_exposure AND type <> $2 AND occur_time >= $3
-        AND event_id <> ALL($4::text[])`,
-    [e.subjectId, EXPOSURE_TYPE, exposure.firstAt.toISOString(), batchIds],
+      WHERE subject_id = ANY($1::text[]) AND NOT requires_exposure AND type <> $2 AND occur_time >= $3`,
+    [[...firstsOf.keys()], EXPOSURE_TYPE, new Date(Math.min(...firsts.map((x) => x.firstAt.getTime()))).toISOString()],
   );
-  earlier.rows.forEach((r) => acc.add(exposure, toAttributable(r)));
+  for (const r of earlier.rows) {
+    if (fresh.has(r.event_id)) continue;
+    const e = toAttributable(r);
+    for (const x of firstsOf.get(r.subject_id) ?? []) if (e.occurTime >= x.firstAt) acc.add(x, e);
+  }
+  await readPrePeriods(tx, firsts, acc);
+}
+
+/** Stored pre-period activity of new exposures (this batch's own events are added by the caller). */
+async function readPrePeriods(tx: Queryable, firsts: ExposureRef[], acc: RollupAccumulator): Promise<void> {
+  const { rows } = await tx.query<{ i: number; event_type: string; cnt: number; sum: number }>(
+    `SELECT u.i::int AS i, d.event_type, sum(d.count)::float8 AS cnt, sum(d.sum)::float8 AS sum
+       FROM unnest($1::text[], $2::date[], $3::date[]) WITH ORDINALITY AS u(s, lo, hi, i)
+       CROSS JOIN (SELECT key FROM metrics.event_types WHERE NOT requires_exposure AND key <> $4) t
+       JOIN metrics.subject_daily d ON d.event_type = t.key AND d.subject_id = u.s AND d.day >= u.lo AND d.day < u.hi
+      GROUP BY 1, 2`,
+    [firsts.map((x) => x.subjectId), firsts.map((x) => utcDay(new Date(x.firstAt.getTime() - PRE_PERIOD_MS))), firsts.map((x) => utcDay(x.firstAt)), EXPOSURE_TYPE],
+  );
+  for (const r of rows) acc.addPreTotals(firsts[Number(r.i) - 1], r.event_type, Number(r.cnt), Number(r.sum));
 }
 
 /**
  * Per-variant daily counters are shared by every subject, so they are updated once per batch in
  * key order: two batches then lock those rows in the same order and cannot deadlock.
  */
-async function addExposureDaily(tx: Queryable, daily: Map<string, number>): Promise<void> {
+async function addExposureDaily(tx: Queryable, daily: Map<string, { exposures: number; subjects: number }>): Promise<void> {
   if (daily.size === 0) return;
-  const rows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => [...(JSON.parse(k) as string[]), n] as const);
+  const keys = [...daily.keys()].sort();
+  const rows = keys.map((k) => JSON.parse(k) as [string, string, string]);
   await tx.query(
-    `INSERT INTO metrics.exposure_daily (experiment_id, variant, day, exposures)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[])
-     ON CONFLICT (experiment_id, variant, day) DO UPDATE SET exposures = metrics.exposure_daily.exposures + excluded.exposures`,
-    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+    `INSERT INTO metrics.exposure_daily (experiment_id, variant, day, exposures, subjects)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[], $5::bigint[])
+     ON CONFLICT (experiment_id, variant, day) DO UPDATE
+       SET exposures = metrics.exposure_daily.exposures + excluded.exposures, subjects = metrics.exposure_daily.subjects + excluded.subjects`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), keys.map((k) => daily.get(k)!.exposures), keys.map((k) => daily.get(k)!.subjects)],
   );
+}
+
+/** Days with attributed events per experiment (a report checks whether its window cuts any). */
+async function markEventDays(tx: Queryable, acc: RollupAccumulator): Promise<void> {
+  const days = [...new Set(acc.deltas().map((d) => key(d.experimentId, d.day)))].sort().map((k) => JSON.parse(k) as [string, string]);
+  if (days.length === 0) return;
+  await tx.query(
+    `INSERT INTO metrics.experiment_event_days (experiment_id, day)
+     SELECT * FROM unnest($1::text[], $2::date[]) ON CONFLICT DO NOTHING`,
+    [days.map((d) => d[0]), days.map((d) => d[1])],
+  );
+}
+
+/**
+ * Per-subject contribution to each variant_day_stats column, from one subject_totals row (alias t):
+ * c = cnt, s = sum, pc = pre_cnt, ps = pre_sum.
+ */
+const CONTRIBUTIONS: [column: string, expr: (t: string) => string][] = [
+  ["subjects", (t) => `(${t}.cnt > 0)::int`],
+  ["cnt", (t) => `${t}.cnt`],
+  ["cnt2", (t) => `${t}.cnt * ${t}.cnt`],
+  ["sum", (t) => `${t}.sum`],
+  ["sum2", (t) => `${t}.sum * ${t}.sum`],
+  ["cnt_sum", (t) => `${t}.cnt * ${t}.sum`],
+  ["pre_subjects", (t) => `(${t}.pre_cnt > 0)::int`],
+  ["pre_conv", (t) => `(${t}.pre_cnt > 0 AND ${t}.cnt > 0)::int`],
+  ["pre_cnt", (t) => `${t}.pre_cnt`],
+  ["pre_cnt2", (t) => `${t}.pre_cnt * ${t}.pre_cnt`],
+  ["pre_cnt_cnt", (t) => `${t}.pre_cnt * ${t}.cnt`],
+  ["pre_sum", (t) => `${t}.pre_sum`],
+  ["pre_sum2", (t) => `${t}.pre_sum * ${t}.pre_sum`],
+  ["pre_sum_sum", (t) => `${t}.pre_sum * ${t}.sum`],
+];
+const STAT_COLUMNS = CONTRIBUTIONS.map(([c]) => c);
+
+const APPLY_TOTALS_SQL = `
+  WITH d AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
+      AS d(experiment_id, event_type, subject_id, variant, cohort_day, cnt, sum, pre_cnt, pre_sum)
+  ), old AS (
+    SELECT o.* FROM metrics.subject_totals o JOIN d USING (experiment_id, event_type, subject_id)
+  ), up AS (
+    INSERT INTO metrics.subject_totals AS t (experiment_id, event_type, subject_id, variant, cohort_day, cnt, sum, pre_cnt, pre_sum)
+    SELECT * FROM d
+    ON CONFLICT (experiment_id, event_type, subject_id) DO UPDATE SET
+      cnt = t.cnt + excluded.cnt, sum = t.sum + excluded.sum, pre_cnt = t.pre_cnt + excluded.pre_cnt, pre_sum = t.pre_sum + excluded.pre_sum
+    RETURNING t.*
+  )
+  INSERT INTO metrics.variant_day_stats AS v (experiment_id, event_type, variant, day, ${STAT_COLUMNS.join(", ")})
+  SELECT n.experiment_id, n.event_type, n.variant, n.cohort_day,
+         ${CONTRIBUTIONS.map(([, f]) => `sum(${f("n")} - coalesce(${f("o")}, 0))`).join(", ")}
+    FROM up n LEFT JOIN old o USING (experiment_id, event_type, subject_id)
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (experiment_id, event_type, variant, day) DO UPDATE SET
+    ${STAT_COLUMNS.map((c) => `${c} = v.${c} + excluded.${c}`).join(", ")}`;
+
+/**
+ * Applies per-subject total changes and, in the same statement, the change of each subject's
+ * contribution (new value in, old value out) to its variant's cohort-day statistics. The old
+ * values are the statement's snapshot, which is current: the subjects' advisory locks are held.
+ */
+async function applySubjectTotals(tx: Queryable, acc: RollupAccumulator): Promise<void> {
+  const t = acc.totals();
+  if (t.length === 0) return;
+  await tx.query(APPLY_TOTALS_SQL, [
+    t.map((r) => r.experimentId),
+    t.map((r) => r.eventType),
+    t.map((r) => r.subjectId),
+    t.map((r) => r.variant),
+    t.map((r) => r.cohortDay),
+    t.map((r) => r.count),
+    t.map((r) => r.sum),
+    t.map((r) => r.preCount),
+    t.map((r) => r.preSum),
+  ]);
 }
 
 async function exposuresOf(tx: Queryable, subjects: string[]): Promise<ExposureRef[]> {

@@ -87,18 +87,7 @@ export async function metricAggregates(db: Queryable, experimentId: string, m: M
        FROM capped GROUP BY variant`,
     [experimentId, iso(w.start), iso(w.end), m.eventType, m.denominatorEventType, prePeriodSeconds],
   );
-  return rows.map((r) => ({
-    variant: String(r.variant),
-    n: Number(r.n),
-    sumY: Number(r.sy),
-    sumY2: Number(r.syy),
-    sumD: Number(r.sd),
-    sumD2: Number(r.sdd),
-    sumYD: Number(r.syd),
-    sumX: Number(r.sx),
-    sumX2: Number(r.sxx),
-    sumXY: Number(r.sxy),
-  }));
+  return rows.map(toAggregate);
 }
 
 /**
@@ -119,23 +108,118 @@ export async function percentileValues(db: Queryable, experimentId: string, m: M
   return rows.map((r) => ({ variant: r.variant, n: Number(r.n), value: Number(r.value) }));
 }
 
-/** Exposure events (per-variant daily aggregates) and unique subjects per variant in the window. */
-export async function traffic(db: Queryable, experimentId: string, w: Window): Promise<Map<string, { exposures: number; subjects: number }>> {
+/**
+ * Exposure events (per-variant daily aggregates) and unique subjects per variant in the window.
+ * When the window holds every exposure, unique subjects come from the daily first-exposure
+ * counters (O(days)); otherwise exposures are counted by exact time (O(subjects)).
+ */
+export async function traffic(db: Queryable, experimentId: string, w: Window, coversAll: boolean): Promise<Map<string, { exposures: number; subjects: number }>> {
+  const days = `($2::timestamptz IS NULL OR day >= ($2::timestamptz AT TIME ZONE 'UTC')::date) AND ($3::timestamptz IS NULL OR day < ($3::timestamptz AT TIME ZONE 'UTC'))`;
   const { rows } = await db.query<{ variant: string; exposures: string | null; subjects: string | null }>(
-    `WITH s AS (
-       SELECT variant, count(*) AS subjects FROM metrics.exposures
-        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR first_at >= $2) AND ($3::timestamptz IS NULL OR first_at < $3)
-        GROUP BY variant
-     ), e AS (
-       SELECT variant, sum(exposures) AS exposures FROM metrics.exposure_daily
-        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)
-          AND ($3::timestamptz IS NULL OR day < ($3::timestamptz AT TIME ZONE 'UTC'))
-        GROUP BY variant
-     )
-     SELECT variant, e.exposures, s.subjects FROM s FULL JOIN e USING (variant)`,
+    coversAll
+      ? `SELECT variant, sum(exposures) FILTER (WHERE ${days}) AS exposures, sum(subjects) AS subjects
+           FROM metrics.exposure_daily WHERE experiment_id = $1 GROUP BY variant`
+      : `WITH s AS (
+           SELECT variant, count(*) AS subjects FROM metrics.exposures
+            WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR first_at >= $2) AND ($3::timestamptz IS NULL OR first_at < $3)
+            GROUP BY variant
+         ), e AS (
+           SELECT variant, sum(exposures) AS exposures FROM metrics.exposure_daily WHERE experiment_id = $1 AND ${days} GROUP BY variant
+         )
+         SELECT variant, e.exposures, s.subjects FROM s FULL JOIN e USING (variant)`,
     [experimentId, iso(w.start), iso(w.end)],
   );
   return new Map(rows.map((r) => [r.variant, { exposures: Number(r.exposures ?? 0), subjects: Number(r.subjects ?? 0) }]));
+}
+
+/**
+ * Whether the window holds every exposure and every day with attributed events of the experiment
+ * (always so without bounds). Then per-subject values over the window are whole-run values and the
+ * incremental per-variant statistics answer exactly. Index lookups only.
+ */
+export async function windowCoversAll(db: Queryable, experimentId: string, w: Window): Promise<boolean> {
+  if (!w.start && !w.end) return true;
+  const { rows } = await db.query<{ covers: boolean }>(
+    `SELECT ($2::timestamptz IS NULL OR (
+               coalesce((SELECT min(first_at) FROM metrics.exposures WHERE experiment_id = $1) >= $2, true)
+           AND coalesce((SELECT min(day) FROM metrics.experiment_event_days WHERE experiment_id = $1) >= ($2::timestamptz AT TIME ZONE 'UTC')::date, true)))
+        AND ($3::timestamptz IS NULL OR (
+               coalesce((SELECT max(first_at) FROM metrics.exposures WHERE experiment_id = $1) < $3, true)
+           AND coalesce((SELECT max(day) FROM metrics.experiment_event_days WHERE experiment_id = $1) < ($3::timestamptz AT TIME ZONE 'UTC'), true))) AS covers`,
+    [experimentId, iso(w.start), iso(w.end)],
+  );
+  return rows[0].covers;
+}
+
+/** variant_day_stats columns (summed over days) that make y, d and the covariate x of a metric. */
+interface StatColumns {
+  y: string;
+  y2: string;
+  d?: [d: string, d2: string, yd: string];
+  x?: [x: string, x2: string, xy: string];
+}
+
+/**
+ * The metrics the incremental statistics serve: one event type, no per-metric cut of per-subject
+ * values (conversion window, capping), and the covariate over the pre-period ingest keeps (or none).
+ * Others (ratio, capped, windowed conversion, other pre-periods, percentile) read per-subject rows.
+ */
+export function statColumns(m: Metric, prePeriodSeconds: number, keptPrePeriodSeconds: number): StatColumns | undefined {
+  if (m.capValue > 0 || m.capPercentile > 0) return undefined;
+  if (prePeriodSeconds !== 0 && prePeriodSeconds !== keptPrePeriodSeconds) return undefined;
+  const cuped = prePeriodSeconds > 0;
+  switch (m.type) {
+    case MetricType.CONVERSION:
+      if (m.conversionWindow) return undefined;
+      return { y: "subjects", y2: "subjects", x: cuped ? ["pre_subjects", "pre_subjects", "pre_conv"] : undefined };
+    case MetricType.COUNT:
+      return { y: "cnt", y2: "cnt2", x: cuped ? ["pre_cnt", "pre_cnt2", "pre_cnt_cnt"] : undefined };
+    case MetricType.SUM:
+      return { y: "sum", y2: "sum2", x: cuped ? ["pre_sum", "pre_sum2", "pre_sum_sum"] : undefined };
+    case MetricType.MEAN:
+      return { y: "sum", y2: "sum2", d: ["cnt", "cnt2", "cnt_sum"] };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Per-variant sufficient statistics of one metric over the whole run, from the incremental
+ * per-variant, per-exposure-day statistics: O(variants × days) rows, whatever the event volume.
+ * Equal to metricAggregates when windowCoversAll holds (subjects without events contribute 0).
+ */
+export async function statsAggregates(db: Queryable, experimentId: string, eventType: string, c: StatColumns): Promise<VariantAggregate[]> {
+  const col = (name: string | undefined) => (name ? `coalesce(s.${name}, 0)` : "0");
+  const { rows } = await db.query<Record<string, number | string>>(
+    `WITH n AS (
+       SELECT variant, sum(subjects)::float8 AS n FROM metrics.exposure_daily WHERE experiment_id = $1 GROUP BY variant
+     ), s AS (
+       SELECT variant, ${["subjects", "cnt", "cnt2", "sum", "sum2", "cnt_sum", "pre_subjects", "pre_conv", "pre_cnt", "pre_cnt2", "pre_cnt_cnt", "pre_sum", "pre_sum2", "pre_sum_sum"]
+         .map((k) => `sum(${k}) AS ${k}`)
+         .join(", ")}
+         FROM metrics.variant_day_stats WHERE experiment_id = $1 AND event_type = $2 GROUP BY variant
+     )
+     SELECT n.variant, n.n, ${col(c.y)} AS sy, ${col(c.y2)} AS syy, ${col(c.d?.[0])} AS sd, ${col(c.d?.[1])} AS sdd, ${col(c.d?.[2])} AS syd,
+            ${col(c.x?.[0])} AS sx, ${col(c.x?.[1])} AS sxx, ${col(c.x?.[2])} AS sxy
+       FROM n LEFT JOIN s USING (variant) WHERE n.n > 0`,
+    [experimentId, eventType],
+  );
+  return rows.map(toAggregate);
+}
+
+function toAggregate(r: Record<string, number | string>): VariantAggregate {
+  return {
+    variant: String(r.variant),
+    n: Number(r.n),
+    sumY: Number(r.sy),
+    sumY2: Number(r.syy),
+    sumD: Number(r.sd),
+    sumD2: Number(r.sdd),
+    sumYD: Number(r.syd),
+    sumX: Number(r.sx),
+    sumX2: Number(r.sxx),
+    sumXY: Number(r.sxy),
+  };
 }
 
 /** First and last exposure time in the window (bounds of the daily time series). */
