@@ -6,6 +6,7 @@ import { GrowthBookClient } from "@growthbook/growthbook";
 import { FlagdCore } from "@openfeature/flagd-core";
 import type { Logger } from "@openfeature/core";
 import { Unleash } from "unleash-client";
+import type { Operator } from "unleash-client/lib/strategy/strategy.js";
 import { RulesetSchema } from "@lotty/proto/experiment";
 import { parseRule } from "@lotty/targeting";
 import { compileRuleset, decideFirst, decideSecond, type SubjectHistory } from "../../services/decision/src/domain/index.js";
@@ -20,6 +21,8 @@ export interface Engine {
   evaluate(subjectId: string, country: string): string;
   /** Expected share of each served value, for the distribution check. */
   readonly expected: Readonly<Record<string, number>>;
+  /** Lotty only: the bucketing seed, so every decision can be checked against the reference. */
+  readonly seed?: string;
   close(): void;
 }
 
@@ -27,8 +30,12 @@ const SPLIT = { a: 0.25, b: 0.25, control: 0.5 };
 const version = (pkg: string): string => (createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version;
 const stringValue = (v: string) => ({ kind: { case: "stringValue" as const, value: v } });
 
-/** Lotty: what the decision service does per call minus I/O (phase one, phase two with no history). */
-export function lotty(): Engine {
+/**
+ * Lotty: what the decision service does per call minus I/O (phase one, phase two with no history).
+ * The experiment service's default seed is the experiment id, a UUID; with it most keys
+ * `subject:seed:variant` pass 55 bytes and take two SHA-256 blocks, hence the optional seed.
+ */
+export function lotty(seed = SEED): Engine {
   const parsed = parseRule('country == "US"');
   if (!parsed.ok) throw new Error("targeting rule does not parse");
   const compiled = compileRuleset(
@@ -40,7 +47,7 @@ export function lotty(): Engine {
           id: "exp-checkout",
           flagKey: FLAG,
           allocationBasisPoints: 10_000,
-          bucketingSeed: SEED,
+          bucketingSeed: seed,
           variants: [
             { name: "a", weight: 50, value: stringValue("a") },
             { name: "b", weight: 50, value: stringValue("b") },
@@ -55,7 +62,7 @@ export function lotty(): Engine {
   const noHistory: SubjectHistory = { assignments: new Map(), endedAtMs: new Map(), nowMs: 0 };
   return {
     name: "Lotty decide engine (sha256 bucketing)",
-    call: "decideFirst + decideSecond(empty history)",
+    call: `decideFirst + decideSecond(empty history), seed "${seed}"`,
     evaluate(subjectId, country) {
       const first = decideFirst(compiled, { subjectId, flagKey: FLAG, attributes: { country } });
       const decision = first.kind === "done" ? first.decision : decideSecond(first, noHistory);
@@ -63,6 +70,7 @@ export function lotty(): Engine {
       return kind?.case === "stringValue" ? kind.value : "";
     },
     expected: SPLIT,
+    seed,
     close() {},
   };
 }
@@ -129,12 +137,12 @@ export async function unleash(): Promise<{ variant: Engine; enabled: Engine }> {
             {
               name: "flexibleRollout",
               parameters: { rollout: "100", stickiness: "default", groupId: FLAG },
-              constraints: [{ contextName: "country", operator: "IN", values: ["US"] }],
+              constraints: [{ contextName: "country", operator: "IN" as Operator, values: ["US"], inverted: false }],
             },
           ],
           variants: [
-            { name: "a", weight: 500, stickiness: "default", weightType: "variable" },
-            { name: "b", weight: 500, stickiness: "default", weightType: "variable" },
+            { name: "a", weight: 500, stickiness: "default" },
+            { name: "b", weight: 500, stickiness: "default" },
           ],
         },
       ],

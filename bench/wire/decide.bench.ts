@@ -6,16 +6,21 @@
 //   node --import tsx bench/wire/decide.bench.ts       (BENCH_SECONDS=10 per run, BENCH_WARMUP=2)
 //   BENCH_CPU_PROF=/tmp/prof …                          (writes the decision service's .cpuprofile)
 //   BENCH_PEER=0 …                                      (skips @unleash/proxy)
+//   BENCH_EXPOSURES=off …                               (LOTTY_DECISION_EXPOSURES: what publishing costs)
 import { create, toBinary } from "@bufbuild/protobuf";
 import { DecideBatchRequestSchema, DecideRequestSchema, DecisionReason } from "@lotty/proto/decision";
 import { HealthCheckRequestSchema } from "@lotty/proto/grpc-health";
 import { freePort, startNode } from "../../test/support/process.js";
 import { h2loadGrpc, toolVersions, wrk, type LoadResult } from "./load.js";
 import { histogramDiff, sample, scrape } from "./prom.js";
+import os from "node:os";
 import { createFlag, startExperiment, value, waitForReason } from "./seed.js";
 import { startStack } from "./stack.js";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// Rounds interleave floor and Decide runs: the machine is shared, so throughput drifts between
+// runs; each round's ratio is taken against that round's floors, and the median is reported.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = 64;
 const H2 = { clients: 4, streams: 16 };
@@ -32,6 +37,7 @@ const DECIDE_BATCH = "lotty.decision.v1.DecisionService/DecideBatch";
 const CHECK = "grpc.health.v1.Health/Check";
 
 interface Row {
+  round: number;
   name: string;
   protocol: string;
   method: string;
@@ -47,9 +53,15 @@ interface Row {
   reasons: string;
 }
 
-const stack = await startStack({ decisionReplicas: 1, cpuProfileDir: process.env.BENCH_CPU_PROF });
+const EXPOSURES = process.env.BENCH_EXPOSURES ?? "async";
+const stack = await startStack({
+  decisionReplicas: 1,
+  cpuProfileDir: process.env.BENCH_CPU_PROF,
+  decisionEnv: { LOTTY_DECISION_EXPOSURES: EXPOSURES },
+});
+const loadBefore = os.loadavg()[0];
 const rows: Row[] = [];
-let peer: { load: LoadResult } | { error: string } | undefined;
+const peers: ({ round: number; load: LoadResult } | { error: string })[] = [];
 try {
   const exp = stack.experiment;
   const decisionUrl = stack.decisionUrls[0];
@@ -61,6 +73,7 @@ try {
   await waitForReason(decisions, EXP, DecisionReason.EXPERIMENT_ASSIGNED, US);
   await waitForReason(decisions, BATCH.at(-1)!, DecisionReason.NO_ACTIVE_EXPERIMENT);
 
+  let round = 0;
   async function measure(
     name: string,
     protocol: string,
@@ -88,6 +101,7 @@ try {
           .join(", ")
       : "";
     const row: Row = {
+      round,
       name,
       protocol,
       method,
@@ -111,35 +125,36 @@ try {
   const batchBody = toBinary(DecideBatchRequestSchema, create(DecideBatchRequestSchema, { subjectId: "subject-42", flagKeys: BATCH, attributes: US }));
   const checkBody = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, {}));
   const g = "gRPC h2c (h2load -c4 -m16)";
-  await measure("floor: Health/Check", g, CHECK, 1, grpc(CHECK, checkBody));
-  await measure("Decide, no-history flag", g, DECIDE, 1, grpc(DECIDE, decideBody(PLAIN)));
-  await measure("Decide, experiment flag (sticky, 1 Redis read)", g, DECIDE, 1, grpc(DECIDE, decideBody(EXP)));
-  await measure("DecideBatch, 20 no-history flags", g, DECIDE_BATCH, 20, grpc(DECIDE_BATCH, batchBody));
-  await measure("floor: Health/Check (again)", g, CHECK, 1, grpc(CHECK, checkBody));
-
+  const j = "Connect JSON HTTP/1.1 (wrk -c64)";
   // Connect JSON over HTTP/1.1 with wrk: the subject varies per request.
   const json = (method: string, bodyTemplate: string, vary: number) => (seconds: number) =>
     wrk({ url: `${decisionUrl}/${method}`, bodyTemplate, vary, connections: CONNECTIONS, seconds });
   const decideJson = (flagKey: string) => `{"subjectId":"s%d","flagKey":"${flagKey}","attributes":{"country":"US"}}`;
   const batchJson = `{"subjectId":"s%d","flagKeys":${JSON.stringify(BATCH)},"attributes":{"country":"US"}}`;
-  const j = "Connect JSON HTTP/1.1 (wrk -c64)";
-  await measure("floor: Health/Check", j, CHECK, 1, json(CHECK, `{"service":""}`, 1));
-  await measure(`Decide, no-history flag (${SUBJECTS} subjects)`, j, DECIDE, 1, json(DECIDE, decideJson(PLAIN), SUBJECTS));
-  await measure(`Decide, experiment flag (${RETURNING} sticky subjects)`, j, DECIDE, 1, json(DECIDE, decideJson(EXP), RETURNING));
-  await measure("DecideBatch, 20 no-history flags", j, DECIDE_BATCH, 20, json(DECIDE_BATCH, batchJson, SUBJECTS));
-  await measure("floor: Health/Check (again)", j, CHECK, 1, json(CHECK, `{"service":""}`, 1));
+  for (round = 1; round <= ROUNDS; round++) {
+    await measure("floor: Health/Check", g, CHECK, 1, grpc(CHECK, checkBody));
+    await measure("Decide, no-history flag", g, DECIDE, 1, grpc(DECIDE, decideBody(PLAIN)));
+    await measure("Decide, experiment flag (1 subject: sticky, 1 Redis read)", g, DECIDE, 1, grpc(DECIDE, decideBody(EXP)));
+    await measure("DecideBatch, 20 no-history flags", g, DECIDE_BATCH, 20, grpc(DECIDE_BATCH, batchBody));
+    await measure("floor: Health/Check", g, CHECK, 1, grpc(CHECK, checkBody));
 
-  if (process.env.BENCH_PEER !== "0") peer = await runUnleashProxy();
+    await measure("floor: Health/Check", j, CHECK, 1, json(CHECK, `{"service":""}`, 1));
+    await measure(`Decide, no-history flag (${fmt(SUBJECTS)} subjects)`, j, DECIDE, 1, json(DECIDE, decideJson(PLAIN), SUBJECTS));
+    await measure(`Decide, experiment flag (${fmt(RETURNING)} sticky subjects)`, j, DECIDE, 1, json(DECIDE, decideJson(EXP), RETURNING));
+    await measure("DecideBatch, 20 no-history flags", j, DECIDE_BATCH, 20, json(DECIDE_BATCH, batchJson, SUBJECTS));
+    if (process.env.BENCH_PEER !== "0") peers.push(await runUnleashProxy(round));
+    await measure("floor: Health/Check", j, CHECK, 1, json(CHECK, `{"service":""}`, 1));
+  }
 
   // Exposures: wait until every decision was published (or dropped), then count the stream.
   const exposures = await settleExposures(decisionUrl);
   const stored = await stack.storedExposures();
-  console.log(await report(rows, peer, { ...exposures, stored }));
+  console.log(await report(rows, peers, { ...exposures, stored }));
 } finally {
   await stack.close();
 }
 
-async function runUnleashProxy(): Promise<{ load: LoadResult } | { error: string }> {
+async function runUnleashProxy(round: number): Promise<{ round: number; load: LoadResult } | { error: string }> {
   const port = await freePort();
   try {
     const proxy = await startNode("unleash-proxy", "bench/wire/unleash-proxy.ts", { PORT: String(port) }, /unleash-proxy ready/);
@@ -158,7 +173,7 @@ async function runUnleashProxy(): Promise<{ load: LoadResult } | { error: string
       if (WARMUP > 0) await load(WARMUP);
       const result = await load(SECONDS);
       console.error(`@unleash/proxy: ${result.reqPerSec.toFixed(0)} req/s`);
-      return { load: result };
+      return { round, load: result };
     } finally {
       await proxy.stop();
     }
@@ -195,38 +210,63 @@ async function settleExposures(url: string): Promise<ExposureCount> {
   }
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+function fmt(n: number, d = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+}
 
-async function report(rs: Row[], p: typeof peer, ex: ExposureCount & { stored: number }): Promise<string> {
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+}
+
+async function report(rs: Row[], ps: typeof peers, ex: ExposureCount & { stored: number }): Promise<string> {
   const v = await toolVersions();
+  const floorOf = (protocol: string, round: number): number =>
+    median(rs.filter((r) => r.protocol === protocol && r.round === round && r.method === CHECK).map((r) => r.load.reqPerSec));
   const lines = [
-    `Run ${new Date().toISOString()} — ${v.node}, ${v.h2load}, ${v.wrk}; ${SECONDS} s per run after ${WARMUP} s warm-up.`,
+    `Run ${new Date().toISOString()} — ${v.node}, ${v.h2load}, ${v.wrk}; exposures ${EXPOSURES}; ${ROUNDS} rounds, ${SECONDS} s per run after ${WARMUP} s warm-up; medians over rounds; ` +
+      `load average ${fmt(loadBefore, 1)} → ${fmt(os.loadavg()[0], 1)} on ${os.cpus().length} cores (shared machine).`,
     "",
-    "| protocol | call | req/s | decisions/s | vs floor | client latency | server p50 / p99 (rpc histogram) | decide p99 (own histogram) | ≤ 2 ms | errors | reasons |",
-    "| --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | --- |",
+    "| protocol | call | req/s | decisions/s | vs floor (per round) | client latency (last round) | server p50 / p99, rpc histogram | decide p99, own histogram | decides ≤ 2 ms | errors | reasons (last round) |",
+    "| --- | --- | ---: | ---: | --- | --- | --- | --- | ---: | ---: | --- |",
   ];
   for (const protocol of [...new Set(rs.map((r) => r.protocol))]) {
-    const group = rs.filter((r) => r.protocol === protocol);
-    const floors = group.filter((r) => r.method === CHECK).map((r) => r.load.reqPerSec);
-    const floor = floors.reduce((a, b) => a + b, 0) / floors.length;
-    for (const r of group) {
+    const names = [...new Set(rs.filter((r) => r.protocol === protocol).map((r) => r.name))];
+    const reqs: Record<string, number> = {};
+    for (const name of names) {
+      const group = rs.filter((r) => r.protocol === protocol && r.name === name);
+      const last = group.at(-1)!;
+      const rps = median(group.map((r) => r.load.reqPerSec));
+      reqs[name] = rps;
+      const ratios = group.map((r) => (100 * r.load.reqPerSec) / floorOf(protocol, r.round));
+      const isFloor = last.method === CHECK;
+      const med = (f: (r: Row) => number | undefined) => median(group.map(f).filter((x): x is number => x !== undefined));
       lines.push(
-        `| ${protocol} | ${r.name} | ${fmt(r.load.reqPerSec)} | ${fmt(r.load.reqPerSec * r.flagsPerCall)} | ${r.method === CHECK ? "—" : `${fmt((100 * r.load.reqPerSec) / floor, 1)} %`} | ${r.load.latency} | ${fmt(r.rpcP50Ms, 3)} / ${fmt(r.rpcP99Ms, 3)} ms | ${r.decideP99Ms === undefined ? "—" : `${fmt(r.decideP99Ms, 3)} ms`} | ${r.decideShareAtMost2ms === undefined ? "—" : `${fmt(100 * r.decideShareAtMost2ms, 2)} %`} | ${r.load.failed + r.rpcErrors} | ${r.reasons} |`,
+        `| ${protocol} | ${name} | ${fmt(rps)} | ${fmt(rps * last.flagsPerCall)} | ${isFloor ? "= 100 %" : `**${fmt(median(ratios), 1)} %** (${ratios.map((x) => fmt(x, 0)).join(", ")})`} | ${last.load.latency} | ${fmt(med((r) => r.rpcP50Ms), 3)} / ${fmt(med((r) => r.rpcP99Ms), 3)} ms | ${isFloor ? "—" : `${fmt(med((r) => r.decideP99Ms), 3)} ms (max ${fmt(Math.max(...group.map((r) => r.decideP99Ms ?? 0)), 3)})`} | ${isFloor ? "—" : `${fmt(100 * med((r) => r.decideShareAtMost2ms), 2)} %`} | ${group.reduce((a, r) => a + r.load.failed + r.rpcErrors, 0)} | ${last.reasons} |`,
       );
     }
-    const single = group.find((r) => r.method === DECIDE);
-    const batch = group.find((r) => r.method === DECIDE_BATCH);
-    if (single && batch) {
-      lines.push(`| ${protocol} | DecideBatch(20) decisions/s ÷ Decide (no-history) req/s | | | **${fmt((batch.load.reqPerSec * 20) / single.load.reqPerSec, 1)}×** | | | | | | |`);
+    const single = rs.filter((r) => r.protocol === protocol && r.method === DECIDE && r.name.includes("no-history"));
+    const batch = rs.filter((r) => r.protocol === protocol && r.method === DECIDE_BATCH);
+    if (single.length && batch.length) {
+      const x = batch.map((b) => (20 * b.load.reqPerSec) / single.find((s1) => s1.round === b.round)!.load.reqPerSec);
+      lines.push(`| ${protocol} | DecideBatch(20) decisions/s ÷ Decide (no-history) decisions/s | | | **${fmt(median(x), 1)}×** (${x.map((y) => fmt(y, 1)).join(", ")}) | | | | | | |`);
     }
-    lines.push(`| ${protocol} | floor mean | ${fmt(floor)} | | | | | | | | |`);
   }
   lines.push("");
-  if (p && "load" in p) {
-    lines.push(`Peer: @unleash/proxy (GET /proxy, 1 bootstrapped toggle, same wrk -c64, varying userId): ${fmt(p.load.reqPerSec)} req/s, ${p.load.latency}, ${p.load.failed} errors.`);
-  } else if (p) {
-    lines.push(`Peer: @unleash/proxy could not run: ${p.error}`);
+  const ran = ps.filter((p): p is { round: number; load: LoadResult } => "load" in p);
+  if (ran.length > 0) {
+    const j = "Connect JSON HTTP/1.1 (wrk -c64)";
+    const ratios = ran.map((p) => {
+      const lotty = rs.find((r) => r.protocol === j && r.round === p.round && r.method === DECIDE && r.name.includes("no-history"))!;
+      return lotty.load.reqPerSec / p.load.reqPerSec;
+    });
+    lines.push(
+      `Peer: @unleash/proxy 1.4.9 (GET /proxy, 1 bootstrapped toggle: country IN [US], 50 % rollout, a/b; same wrk -c64, varying userId): ` +
+        `${fmt(median(ran.map((p) => p.load.reqPerSec)))} req/s (${ran.at(-1)!.load.latency}, ${ran.reduce((a, p) => a + p.load.failed, 0)} errors); ` +
+        `Lotty Decide (no-history, Connect JSON) ÷ proxy = **${fmt(median(ratios), 2)}×** (${ratios.map((r) => fmt(r, 2)).join(", ")}).`,
+    );
   }
+  for (const p of ps) if ("error" in p) lines.push(`Peer: @unleash/proxy could not run: ${p.error}`);
   lines.push(
     "",
     `Exposures: ${fmt(ex.decided)} decisions, ${fmt(ex.published)} published, ${fmt(ex.dropped)} dropped (buffer overflow), ${fmt(ex.stored)} stored in the stream; ` +

@@ -17,7 +17,7 @@ export interface StackOptions {
   decisionReplicas: number;
   /** Extra environment for the decision replicas (e.g. LOTTY_DECISION_EXPOSURES=off). */
   decisionEnv?: Record<string, string>;
-  /** Written with --cpu-prof into this directory when set (profiles the decision replicas). */
+  /** The decision replicas write a .cpuprofile here at exit when set (see cpu-profile.mjs). */
   cpuProfileDir?: string;
 }
 
@@ -61,7 +61,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // One after the other: the replicas share a database and migrate it at start.
     for (let i = 0; i < opts.decisionReplicas; i++) {
       const port = await freePort();
-      const prof = opts.cpuProfileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfileDir}` } : {};
+      const prof: Record<string, string> = opts.cpuProfileDir
+        ? { NODE_OPTIONS: `--import=${new URL("./cpu-profile.mjs", import.meta.url).pathname}`, LOTTY_CPU_PROFILE_DIR: opts.cpuProfileDir }
+        : {};
       procs.push(
         await startNode(
           `decision-${i}`,

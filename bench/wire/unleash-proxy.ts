@@ -2,6 +2,8 @@
 // (the peers' workload: `country IN [US]`, 50 % rollout, a/b variants). There is no Unleash
 // server here, so the upstream URL points at a closed port; the proxy serves the bootstrap.
 import { createApp } from "@unleash/proxy";
+import { LogLevel } from "@unleash/proxy/dist/logger.js";
+import { Operator } from "unleash-client/lib/strategy/strategy.js";
 
 const port = Number(process.env.PORT ?? 3000);
 
@@ -13,7 +15,7 @@ const checkout = {
     {
       name: "flexibleRollout",
       parameters: { rollout: "50", stickiness: "userId", groupId: "checkout" },
-      constraints: [{ contextName: "country", operator: "IN", values: ["US"] }],
+      constraints: [{ contextName: "country", operator: Operator.IN, values: ["US"], inverted: false, caseInsensitive: false }],
     },
   ],
   variants: [
@@ -27,10 +29,9 @@ const app = createApp({
   unleashApiToken: "bench",
   clientKeys: ["bench-secret"],
   refreshInterval: 3_600_000,
-  disableMetrics: true,
-  logLevel: "fatal",
+  logLevel: LogLevel.fatal,
   expBootstrap: { data: [checkout] },
-} as Parameters<typeof createApp>[0]);
+});
 
 const server = app.listen(port, "127.0.0.1", () => console.log(`unleash-proxy ready on ${port}`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -15,6 +15,11 @@ export interface DecisionConfig {
   /** Subjects whose assignments are remembered in process for degraded answers. */
   recentSubjects: number;
   timeouts: { cacheMs: number; dbMs: number; experimentMs: number; busMs: number };
+  /**
+   * How long a dependency's open circuit fails fast before one trial call. Short: while it is
+   * open new subjects get the flag default, and a trial costs one call at most its timeout.
+   */
+  circuitHalfOpenMs: number;
 }
 
 export const DEFAULT_CONFIG: DecisionConfig = {
@@ -26,6 +31,7 @@ export const DEFAULT_CONFIG: DecisionConfig = {
   assignmentCacheTtlMs: 30 * 24 * 3600 * 1000,
   recentSubjects: 10_000,
   timeouts: { cacheMs: 100, dbMs: 500, experimentMs: 2_000, busMs: 2_000 },
+  circuitHalfOpenMs: 1_000,
 };
 
 export function resolveConfig(partial: Partial<DecisionConfig> = {}): DecisionConfig {

@@ -50,10 +50,10 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
   await migrate(deps.db, "decision", loadMigrations(new URL("./store/migrations/", import.meta.url)));
 
   const guards = {
-    cache: createGuard("redis", { timeoutMs: config.timeouts.cacheMs }),
-    db: createGuard("postgres", { timeoutMs: config.timeouts.dbMs }),
-    experiment: createGuard("experiment-service", { timeoutMs: config.timeouts.experimentMs, failureThreshold: 3 }),
-    bus: createGuard("nats", { timeoutMs: config.timeouts.busMs }),
+    cache: createGuard("redis", { timeoutMs: config.timeouts.cacheMs, halfOpenAfterMs: config.circuitHalfOpenMs }),
+    db: createGuard("postgres", { timeoutMs: config.timeouts.dbMs, halfOpenAfterMs: config.circuitHalfOpenMs }),
+    experiment: createGuard("experiment-service", { timeoutMs: config.timeouts.experimentMs, failureThreshold: 3, halfOpenAfterMs: config.circuitHalfOpenMs }),
+    bus: createGuard("nats", { timeoutMs: config.timeouts.busMs, halfOpenAfterMs: config.circuitHalfOpenMs }),
   };
   const store = new AssignmentStore(deps.db);
   const ends = new ExperimentEnds(new ExperimentEndStore(deps.db), guards.db, logger);

@@ -207,6 +207,19 @@ describe("degraded mode", () => {
     expect(d.detail).toMatch(/postgres/);
   });
 
+  it("assigns new subjects again soon after Postgres returns: the open circuit retries after circuitHalfOpenMs", async () => {
+    const postgres: Outage = { down: false };
+    const { client } = await start({ db: breakableDb(db, postgres), config: { circuitHalfOpenMs: 50 } });
+    postgres.down = true;
+    // Enough failures to open the circuit: from then on Postgres is not even tried.
+    for (let i = 0; i < 6; i++) expect((await client.decide({ subjectId: freshSubject(), flagKey: "checkout", attributes: us })).reason).toBe(DecisionReason.DEGRADED);
+    expect((await client.decide({ subjectId: freshSubject(), flagKey: "checkout", attributes: us })).detail).toMatch(/circuit open/);
+    postgres.down = false;
+    await vi.waitFor(async () => {
+      expect((await client.decide({ subjectId: freshSubject(), flagKey: "checkout", attributes: us })).reason).toBe(DecisionReason.EXPERIMENT_ASSIGNED);
+    });
+  });
+
   it("async write mode answers first and stores in the background", async () => {
     const { client } = await start({ config: { assignmentWrite: "async" } });
     const subjectId = freshSubject();

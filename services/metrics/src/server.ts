@@ -20,6 +20,8 @@ export interface MetricsServiceDeps {
   experiment: Client<typeof ExperimentService>;
   logger: Logger;
   clock?: () => Date;
+  /** Concurrent consumers of lotty.metrics.events batches, default DEFAULT_EVENT_CONSUMERS. */
+  eventConsumers?: number;
 }
 
 /** The metrics (report) service: event catalog, ingestion with attribution, metric definitions, reports. */
@@ -47,7 +49,7 @@ export async function createMetricsService(deps: MetricsServiceDeps): Promise<Se
       router.service(MetricsService, metricsHandlers({ db: deps.db, reporting, clock }));
     },
     async start() {
-      subscriptions = await startConsumers({ db: deps.db, bus: deps.bus, logger: deps.logger, clock });
+      subscriptions = await startConsumers({ db: deps.db, bus: deps.bus, logger: deps.logger, clock, eventConsumers: deps.eventConsumers });
       await purge();
       purgeTimer = setInterval(() => void purge(), PURGE_EVERY_MS);
       purgeTimer.unref();

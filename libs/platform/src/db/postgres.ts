@@ -6,6 +6,15 @@ export interface PostgresOptions {
   max?: number;
   /** Server-side statement_timeout for every connection, so a stuck query cannot hold a client forever. */
   statementTimeoutMs?: number;
+  /** How long opening a connection may take (default 5 s). */
+  connectTimeoutMs?: number;
+  /**
+   * Client-side deadline for one statement's reply (default 60 s). A connection whose server
+   * vanished without a FIN or RST never answers, and statement_timeout cannot help there: without
+   * this the pool's clients stay stuck on such connections for good. A timed-out client is
+   * destroyed, so the pool opens a fresh one.
+   */
+  queryTimeoutMs?: number;
 }
 
 type PgResult = pg.QueryResult<pg.QueryResultRow>;
@@ -27,6 +36,8 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
     connectionString: url,
     max: opts.max ?? 10,
     statement_timeout: opts.statementTimeoutMs,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    query_timeout: opts.queryTimeoutMs ?? 60_000,
   });
   // An idle client that loses its server emits 'error' on the pool; unhandled, that kills the
   // process. The pool already discards the client, and the next query reports the outage.

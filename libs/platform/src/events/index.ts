@@ -1,5 +1,6 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Bus, Subscription } from "../bus/types.js";
+import { injectTraceHeaders, withExtractedContext } from "../telemetry/tracing.js";
 
 /** NATS subjects of the events in proto/lotty/events/v1 (stream LOTTY covers lotty.>). */
 export const Subjects = {
@@ -17,7 +18,10 @@ export const Subjects = {
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
-/** Publishes a protobuf event; msgId (the event id) lets JetStream drop a republish. */
+/**
+ * Publishes a protobuf event; msgId (the event id) lets JetStream drop a republish. The active
+ * trace context travels in the message headers, so a consumer's work joins the producer's trace.
+ */
 export async function publishEvent<Desc extends DescMessage>(
   bus: Bus,
   subject: Subject,
@@ -25,7 +29,7 @@ export async function publishEvent<Desc extends DescMessage>(
   message: MessageShape<Desc>,
   msgId?: string,
 ): Promise<void> {
-  await bus.publish(subject, toBinary(schema, message), { msgId });
+  await bus.publish(subject, toBinary(schema, message), { msgId, headers: injectTraceHeaders({}) });
 }
 
 /** Subscribes with typed decoding; a message that does not decode is acked and dropped. */
@@ -53,7 +57,7 @@ export function subscribeEvents<Desc extends DescMessage>(
         opts.onUndecodable?.(msg.subject, err);
         return;
       }
-      await opts.handler(event, msg.subject);
+      await withExtractedContext(msg.headers, () => opts.handler(event, msg.subject));
     },
   });
 }

@@ -35,8 +35,17 @@ export function attributionTargets(
 
 /** UTC calendar day of a timestamp, as rollups key it. */
 export function utcDay(t: Date): string {
-  return t.toISOString().slice(0, 10);
+  // Memoised per day number: ingest calls this several times per event and toISOString is slow.
+  const n = Math.floor(t.getTime() / 86_400_000);
+  let day = dayNames.get(n);
+  if (day === undefined) {
+    day = new Date(n * 86_400_000).toISOString().slice(0, 10);
+    if (dayNames.size > 10_000) dayNames.clear();
+    dayNames.set(n, day);
+  }
+  return day;
 }
+const dayNames = new Map<number, string>();
 
 export interface RollupDelta {
   experimentId: string;

@@ -46,13 +46,15 @@ export async function ingestEvents(db: Db, events: readonly ValidEvent[]): Promi
   if (events.length === 0) return { accepted: 0, duplicates: 0 };
   return db.transaction(async (tx) => {
     await lockSubjects(tx, events.map((e) => e.subjectId));
+    // Read before this batch is stored, so it does not read its own events back.
+    const stored = await storedAfterExposure(tx, events.filter((e) => e.type === EXPOSURE_TYPE));
     const inserted = await insertEvents(tx, events);
     const fresh = firstOccurrences(events).filter((e) => inserted.has(e.eventId));
     const acc = new RollupAccumulator();
     const daily = new Map<string, { exposures: number; subjects: number }>();
 
     const exposureEvents = fresh.filter((e) => e.type === EXPOSURE_TYPE);
-    if (exposureEvents.length > 0) await recordExposures(tx, exposureEvents, acc, daily, new Set(fresh.map((e) => e.eventId)));
+    if (exposureEvents.length > 0) await recordExposures(tx, exposureEvents, acc, daily, stored);
 
     const others = fresh.filter((e) => e.type !== EXPOSURE_TYPE);
     if (others.length > 0) {
@@ -142,15 +144,15 @@ const toRef = (r: ExposureRow): ExposureRef => ({ experimentId: r.experiment_id,
  * A batch of exposures: counts them, records their decisions, and for each subject's first
  * exposure to an experiment fixes variant and time, then attributes what was waiting for it
  * (pending events, and events of types that need no exposure that happened after it but arrived
- * before it) and reads its pre-period covariate. `fresh` are this batch's event ids; the caller
- * attributes those.
+ * before it) and reads its pre-period covariate. `stored` holds those candidates stored before
+ * this batch; the caller attributes the batch's own events.
  */
 async function recordExposures(
   tx: Queryable,
   exposures: ValidEvent[],
   acc: RollupAccumulator,
   daily: Map<string, { exposures: number; subjects: number }>,
-  fresh: Set<string>,
+  stored: StoredEventRow[],
 ): Promise<void> {
   // The first exposure in batch order wins, as if they had arrived one by one.
   const created = await tx.query<ExposureRow>(
@@ -224,17 +226,25 @@ async function recordExposures(
   }
   if (firsts.length === 0) return;
 
-  const earlier = await tx.query<StoredEventRow>(
-    `SELECT * FROM metrics.events
-      WHERE subject_id = ANY($1::text[]) AND NOT requires_exposure AND type <> $2 AND occur_time >= $3`,
-    [[...firstsOf.keys()], EXPOSURE_TYPE, new Date(Math.min(...firsts.map((x) => x.firstAt.getTime()))).toISOString()],
-  );
-  for (const r of earlier.rows) {
-    if (fresh.has(r.event_id)) continue;
+  for (const r of stored) {
     const e = toAttributable(r);
     for (const x of firstsOf.get(r.subject_id) ?? []) if (e.occurTime >= x.firstAt) acc.add(x, e);
   }
   await readPrePeriods(tx, firsts, acc);
+}
+
+/**
+ * Events of types that need no exposure, stored for the subjects of these exposures from the
+ * earliest exposure time on: what a first exposure attributes that arrived before it.
+ */
+async function storedAfterExposure(tx: Queryable, exposures: ValidEvent[]): Promise<StoredEventRow[]> {
+  if (exposures.length === 0) return [];
+  const { rows } = await tx.query<StoredEventRow>(
+    `SELECT * FROM metrics.events
+      WHERE subject_id = ANY($1::text[]) AND NOT requires_exposure AND type <> $2 AND occur_time >= $3`,
+    [[...new Set(exposures.map((e) => e.subjectId))], EXPOSURE_TYPE, new Date(Math.min(...exposures.map((e) => e.occurTime.getTime()))).toISOString()],
+  );
+  return rows;
 }
 
 /** Stored pre-period activity of new exposures (this batch's own events are added by the caller). */

@@ -21,6 +21,9 @@ export interface Worker {
 export function createWorker(deps: { db: Db; logger: Logger; clock: () => Date; send: Send; options: DeliveryOptions }): Worker {
   const opts = deps.options;
   const stop = new AbortController();
+  // Sends are not cut at shutdown: a message the receiver already has would be sent again after
+  // the restart. close() waits for them, aborting only those still running after sendTimeoutMs.
+  const sends = new AbortController();
   const inflight = new Map<string, { channelId: string; done: Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Infinity;
@@ -96,9 +99,9 @@ export function createWorker(deps: { db: Db; logger: Logger; clock: () => Date; 
     try {
       const channel = await getChannel(deps.db, d.channelId);
       const outcome = channel
-        ? await deps.send(channel, buildMessage(d.notices, d.template), d.id, stop.signal)
+        ? await deps.send(channel, buildMessage(d.notices, d.template), d.id, sends.signal)
         : { kind: "permanent" as const, error: "channel deleted" };
-      if (stop.signal.aborted && outcome.kind !== "delivered") {
+      if (sends.signal.aborted && outcome.kind !== "delivered") {
         // Cut short by shutdown: not the receiver's fault, so it does not use up an attempt.
         await releaseLeases(deps.db, [d.id]);
         return;
@@ -138,7 +141,9 @@ export function createWorker(deps: { db: Db; logger: Logger; clock: () => Date; 
       clearTimeout(timer);
       // A poll already under way may still start sends; wait for it first, then for every send.
       await current;
+      const deadline = setTimeout(() => sends.abort(), opts.sendTimeoutMs);
       await Promise.allSettled([...inflight.values()].map((f) => f.done));
+      clearTimeout(deadline);
     },
   };
 }

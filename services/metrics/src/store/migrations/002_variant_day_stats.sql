@@ -1,6 +1,10 @@
 -- Incremental sufficient statistics, so a report reads O(variants × event types × days) rows.
 -- The CUPED pre-period below (14 days) is CUPED_PRE_PERIOD_S in src/domain/attribution.ts.
 
+-- No query reads events by type and time (percentiles go through events_subject_idx); the index
+-- only cost ingest time.
+DROP INDEX metrics.events_type_time_idx;
+
 -- First exposures (unique subjects) per variant and UTC day of exposure.
 ALTER TABLE metrics.exposure_daily ADD COLUMN subjects bigint NOT NULL DEFAULT 0;
 
