@@ -7,12 +7,13 @@ import { ExperimentSchema, ExperimentStatus, type Experiment } from "@lotty/prot
 import type { RuleAst } from "@lotty/targeting";
 import { aborted, failedPrecondition, invalidArgument, notFound } from "../domain/errors.js";
 import { effectiveAllocation } from "../domain/experiments.js";
-import { statusName } from "../domain/lifecycle.js";
+import { assertTransition, assertTransitionFrom, statusName } from "../domain/lifecycle.js";
 import { appendAudit, type StoredActor } from "../store/audit.js";
 import { isUniqueViolation } from "../store/codec.js";
 import { getExperiment, insertVersion, replaceExperiment } from "../store/experiments.js";
 import { bumpRulesetVersion, rulesetVersion } from "../store/ruleset.js";
-import { inTransaction, type Deps, type PendingEvent } from "./context.js";
+import type { HandlerContext } from "@connectrpc/connect";
+import { callerOf, inTransaction, type Deps, type PendingEvent } from "./context.js";
 import { experimentChanged, statusChanged } from "./events.js";
 
 export interface AuditNote {
@@ -114,5 +115,32 @@ export async function changeExperiment(deps: Deps, req: ChangeRequest): Promise<
       );
     }
     return next;
+  });
+}
+
+/** The request fields every lifecycle RPC shares. */
+interface TransitionRequest {
+  id: string;
+  expectedVersion: bigint;
+  reason?: string;
+  metadata?: JsonObject;
+}
+
+/**
+ * A handler for a transition that only moves the status (optionally resetting fields), checked
+ * against the lifecycle table and recorded with the request's reason and metadata.
+ */
+export function moveStatus(deps: Deps, to: ExperimentStatus, opts: { from?: ExperimentStatus[]; reset?: Partial<Experiment> } = {}) {
+  return async (req: TransitionRequest, ctx: HandlerContext): Promise<{ experiment: Experiment }> => ({
+    experiment: await changeExperiment(deps, {
+      id: req.id,
+      expectedVersion: req.expectedVersion,
+      actor: callerOf(ctx),
+      decide: (_tx, cur) => {
+        if (opts.from) assertTransitionFrom(cur.status, opts.from, to);
+        else assertTransition(cur.status, to);
+        return { next: { ...cur, ...opts.reset, status: to }, notes: [], reason: req.reason, metadata: req.metadata };
+      },
+    }),
   });
 }

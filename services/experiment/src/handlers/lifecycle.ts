@@ -11,7 +11,7 @@ import { activeExperimentOf } from "../store/experiments.js";
 import { lockFlag, updateFlag } from "../store/flags.js";
 import { appendAudit } from "../store/audit.js";
 import { valueToJson } from "../store/codec.js";
-import { changeExperiment } from "./change.js";
+import { changeExperiment, moveStatus } from "./change.js";
 import { callerOf, type Deps } from "./context.js";
 import { flagChanged } from "./events.js";
 import type { Slice } from "./impl.js";
@@ -53,31 +53,9 @@ export function lifecycleHandlers(deps: Deps): Slice<LifecycleRpcs> {
       return { experiment };
     },
 
-    async pauseExperiment(req, ctx) {
-      const experiment = await changeExperiment(deps, {
-        id: req.id,
-        expectedVersion: req.expectedVersion,
-        actor: callerOf(ctx),
-        decide: (_tx, cur) => {
-          assertTransitionFrom(cur.status, [S.RUNNING], S.PAUSED);
-          return { next: { ...cur, status: S.PAUSED }, notes: [], reason: req.reason, metadata: req.metadata };
-        },
-      });
-      return { experiment };
-    },
+    pauseExperiment: moveStatus(deps, S.PAUSED, { from: [S.RUNNING] }),
 
-    async resumeExperiment(req, ctx) {
-      const experiment = await changeExperiment(deps, {
-        id: req.id,
-        expectedVersion: req.expectedVersion,
-        actor: callerOf(ctx),
-        decide: (_tx, cur) => {
-          assertTransitionFrom(cur.status, [S.PAUSED], S.RUNNING);
-          return { next: { ...cur, status: S.RUNNING }, notes: [], reason: req.reason };
-        },
-      });
-      return { experiment };
-    },
+    resumeExperiment: moveStatus(deps, S.RUNNING, { from: [S.PAUSED] }),
 
     async completeExperiment(req, ctx) {
       const actor = callerOf(ctx);
@@ -139,18 +117,7 @@ export function lifecycleHandlers(deps: Deps): Slice<LifecycleRpcs> {
       return { experiment };
     },
 
-    async archiveExperiment(req, ctx) {
-      const experiment = await changeExperiment(deps, {
-        id: req.id,
-        expectedVersion: req.expectedVersion,
-        actor: callerOf(ctx),
-        decide: (_tx, cur) => {
-          assertTransition(cur.status, S.ARCHIVED);
-          return { next: { ...cur, status: S.ARCHIVED }, notes: [], reason: req.reason };
-        },
-      });
-      return { experiment };
-    },
+    archiveExperiment: moveStatus(deps, S.ARCHIVED),
 
     async setRampStep(req, ctx) {
       const experiment = await changeExperiment(deps, {

@@ -6,7 +6,7 @@ import { assertTransition, assertTransitionFrom } from "../domain/lifecycle.js";
 import { pageOf, nextPage } from "../domain/pagination.js";
 import { assertMayApprove, reviewRule, thresholdMet, validateApproverGroup } from "../domain/review.js";
 import { getApproverGroup, listApproverGroups, upsertApproverGroup } from "../store/approvers.js";
-import { changeExperiment } from "./change.js";
+import { changeExperiment, moveStatus } from "./change.js";
 import { callerOf, type Deps } from "./context.js";
 import { reviewRequested } from "./events.js";
 import type { Slice } from "./impl.js";
@@ -81,31 +81,9 @@ export function reviewHandlers(deps: Deps): Slice<ReviewRpcs> {
       return { experiment };
     },
 
-    async rejectExperiment(req, ctx) {
-      const experiment = await changeExperiment(deps, {
-        id: req.id,
-        expectedVersion: req.expectedVersion,
-        actor: callerOf(ctx),
-        decide: (_tx, cur) => {
-          assertTransition(cur.status, S.REJECTED);
-          return { next: { ...cur, status: S.REJECTED }, notes: [], reason: req.reason };
-        },
-      });
-      return { experiment };
-    },
+    rejectExperiment: moveStatus(deps, S.REJECTED),
 
-    async reopenExperiment(req, ctx) {
-      const experiment = await changeExperiment(deps, {
-        id: req.id,
-        expectedVersion: req.expectedVersion,
-        actor: callerOf(ctx),
-        decide: (_tx, cur) => {
-          assertTransitionFrom(cur.status, [S.REJECTED], S.DRAFT);
-          return { next: { ...cur, status: S.DRAFT, approvals: [] }, notes: [], reason: req.reason };
-        },
-      });
-      return { experiment };
-    },
+    reopenExperiment: moveStatus(deps, S.DRAFT, { from: [S.REJECTED], reset: { approvals: [] } }),
 
     async setApproverGroup(req) {
       assertValid(validateApproverGroup(req.group));

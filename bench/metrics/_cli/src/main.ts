@@ -1,0 +1,3 @@
+import { buildProgram } from "./program.js";
+
+process.exitCode = await buildProgram().run(process.argv.slice(2));
