@@ -113,7 +113,7 @@ try {
     metrics: createClient(MetricsService, peerTransport),
   });
   closers.unshift(() => module.close());
-  const server = createRpcServer({ name: "guardrail", files: module.files, routes: (r) => module.register(r) });
+  const server = createRpcServer({ name: "guardrail", files: [...module.files], routes: (r) => module.register(r) });
   const guardrail = createClient(GuardrailService, createGrpcTransport({ baseUrl: await serve(server), defaultTimeoutMs: 60_000 }));
   closers.unshift(() => server.close({ graceMs: 1000 }));
 
@@ -158,9 +158,15 @@ try {
       console.log("  FAIL: metric values fetched one RPC per query");
     }
   }
+  // The first sweep sees every experiment (acting on one page must not hide the next) and rolls
+  // back exactly the breached ones; the second sees the rest and finds nothing.
   const rolledBack = ids.filter((id) => exp.get(id).status === ExperimentStatus.COMPLETED).length;
   console.log(`\nexperiments rolled back: ${rolledBack} of ${breached.size} breached`);
-  if (rolledBack !== breached.size) ok = false;
+  const [first, second] = results.map((r) => r.res);
+  if (rolledBack !== breached.size || first.experimentsChecked !== N || first.triggers.length !== breached.size || second.triggers.length !== 0) {
+    ok = false;
+    console.log("FAIL: the sweeps did not check every experiment or did not act exactly on the breached ones");
+  }
   process.exitCode = ok ? 0 : 1;
 } finally {
   for (const close of closers) await close().catch((err: unknown) => console.error("cleanup:", err));

@@ -164,7 +164,7 @@ async function runUnleashProxy(round: number): Promise<{ round: number; load: Lo
           url: `http://127.0.0.1:${port}`,
           method: "GET",
           bodyTemplate: "",
-          pathTemplate: "/proxy?userId=s%d&properties%5Bcountry%5D=US",
+          pathTemplate: "/proxy?userId=s%d&properties[country]=US",
           headers: { Authorization: "bench-secret" },
           vary: SUBJECTS,
           connections: CONNECTIONS,

@@ -4,9 +4,11 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { bearerInterceptor, mintUserToken } from "@lotty/platform/auth";
 import { dropDatabase } from "@lotty/platform/db";
 import { freePort, startNode, type RunningProcess } from "./process.js";
 
@@ -38,7 +40,11 @@ export interface LottyStack {
   readonly namespace: string;
   /** Base URL (http://127.0.0.1:port) of each service. */
   readonly urls: Record<ServiceName, string>;
-  /** A gRPC client of one service, calling as `actor` (the x-lotty-actor header) when given. */
+  /**
+   * A gRPC client of one service, calling as `actor` ("e2e" when not given) with an admin token
+   * signed with the stack's LOTTY_JWT_SECRET (also sent as the x-lotty-actor header, which
+   * counts only when a test runs the stack with extraEnv LOTTY_AUTH=off).
+   */
   client<T extends DescService>(service: T, at: ServiceName, actor?: string): Client<T>;
   /** Everything the processes printed, for failure messages. */
   logs(): string;
@@ -52,7 +58,16 @@ export async function startLottyStack(opts: { logLevel?: "info" | "debug"; extra
   const ports = {} as Record<ServiceName, number>;
   for (const s of SERVICES) ports[s] = await freePort();
   const urls = Object.fromEntries(SERVICES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])) as Record<ServiceName, string>;
-  const env: Record<string, string> = { LOTTY_NAMESPACE: namespace, LOTTY_LOG_LEVEL: opts.logLevel ?? "info", ...opts.extraEnv };
+  // Auth on, as in production: user tokens signed with a per-stack secret, service tokens with
+  // another; client() presents an admin token whose subject is the actor (owner vs approver).
+  const jwtSecret = randomBytes(32).toString("base64url");
+  const env: Record<string, string> = {
+    LOTTY_NAMESPACE: namespace,
+    LOTTY_LOG_LEVEL: opts.logLevel ?? "info",
+    LOTTY_JWT_SECRET: jwtSecret,
+    LOTTY_SERVICE_TOKEN_SECRET: randomBytes(32).toString("base64url"),
+    ...opts.extraEnv,
+  };
   for (const s of SERVICES) env[`LOTTY_${s.toUpperCase()}_URL`] = urls[s];
 
   const start = (s: ServiceName) =>
@@ -92,12 +107,19 @@ export async function startLottyStack(opts: { logLevel?: "info" | "debug"; extra
     namespace,
     urls,
     client(service, at, actor) {
-      const interceptors: Interceptor[] = actor
-        ? [(next) => (req) => {
-            req.header.set("x-lotty-actor", actor);
-            return next(req);
-          }]
-        : [];
+      const sub = actor ?? "e2e";
+      let token: Promise<string> | undefined;
+      const interceptors: Interceptor[] = [
+        bearerInterceptor(() => (token ??= mintUserToken({ secret: jwtSecret, sub, roles: ["admin"], ttlSeconds: 3600 }))),
+        ...(actor
+          ? [
+              ((next) => (req) => {
+                req.header.set("x-lotty-actor", actor);
+                return next(req);
+              }) satisfies Interceptor,
+            ]
+          : []),
+      ];
       return createClient(service, createGrpcTransport({ baseUrl: urls[at], interceptors, defaultTimeoutMs: 15_000 }));
     },
     logs: () => procs.map((p) => `--- ${p.name}\n${p.output()}`).join("\n"),

@@ -5,6 +5,8 @@ import { domainCommands } from "./commands/domains.js";
 import { experimentCommands } from "./commands/experiments.js";
 import { flagCommands } from "./commands/flags.js";
 import { guardrailCommands } from "./commands/guardrails.js";
+import { keyCommands } from "./commands/keys.js";
+import { tokenCommand } from "./commands/token.js";
 import { createContext, type CliContext, type GlobalOptions } from "./context.js";
 import { ExitCode, exitCodeFor, exitCodeHelp, UsageError } from "./exit-codes.js";
 
@@ -28,6 +30,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   domainCommands(program, context);
   decideCommand(program, context);
   guardrailCommands(program, context);
+  keyCommands(program, context);
+  tokenCommand(program, context, env);
 
   return {
     program,

@@ -60,6 +60,11 @@ describe("ruleset", () => {
     expect(e.variants.map((x) => [x.name, x.control, x.value?.kind.value])).toEqual([["stable", true, "model-v1"], ["canary", false, "model-v2"]]);
     expect(e.rampPlan?.steps.map((s) => s.trafficAllocation)).toEqual([1, 5, 25, 50, 100]);
     expect(e.rampPlan?.steps[0].minDuration?.seconds).toBe(3600n);
+    // A rollout is promoted at the end unless asked not to; minimum exposures apply to every step.
+    expect(e.rampPlan?.promoteOnSuccess).toBe(true);
+    const held = (await h.client.createRollout({ name: "held", owner: "ml", flagKey: "rs.model", canaryValue: v("m2"), promoteOnSuccess: false, minExposuresPerVariant: 50n }, as("ml"))).experiment!;
+    expect(held.rampPlan?.promoteOnSuccess).toBe(false);
+    expect(held.rampPlan?.steps.every((s) => s.minExposuresPerVariant === 50n)).toBe(true);
     e = (await h.client.submitExperiment({ id: e.id, expectedVersion: e.version }, as("ml"))).experiment!;
     e = (await h.client.approveExperiment({ id: e.id, expectedVersion: e.version }, as("bob"))).experiment!;
     e = (await h.client.startExperiment({ id: e.id, expectedVersion: e.version }, as("ml"))).experiment!;

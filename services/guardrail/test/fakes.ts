@@ -55,10 +55,13 @@ export function fakeExperimentService(now: () => Date) {
       return { experiment: create(ExperimentSchema, e) };
     },
     listExperiments: ({ statuses, pageSize, pageToken }) => {
-      const all = [...experiments.values()].filter((e) => statuses.length === 0 || statuses.includes(e.status)).sort((a, b) => a.id.localeCompare(b.id));
-      const start = pageToken ? Number(pageToken) : 0;
-      const page = all.slice(start, start + (pageSize || 100));
-      const next = start + page.length < all.length ? String(start + page.length) : "";
+      // Keyset pagination (the token is the last id), as the real service pages: experiments that
+      // leave the filter while a caller pages (a sweep pausing them) must not shift later pages.
+      const all = [...experiments.values()]
+        .filter((e) => (statuses.length === 0 || statuses.includes(e.status)) && (!pageToken || e.id > pageToken))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const page = all.slice(0, pageSize || 100);
+      const next = page.length < all.length ? page[page.length - 1].id : "";
       return { experiments: page.map((e) => create(ExperimentSchema, e)), nextPageToken: next };
     },
     pauseExperiment: ({ id, expectedVersion }) => {

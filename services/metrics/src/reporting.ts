@@ -131,12 +131,14 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
       const metrics = await reportMetrics(req);
       const coversAll = await windowCoversAll(db, req.experimentId, w);
       const t = await traffic(db, req.experimentId, w, coversAll);
-      const built = [];
-      for (const { metric, role } of metrics) {
-        const r = metricReport(metric, role, exp.arms, await data(req.experimentId, metric, w, preS, coversAll), s);
-        if (req.includeTimeseries) r.report.timeseries = await timeseries(req.experimentId, metric, exp.arms, w, s);
-        built.push({ metric, role, ...r });
-      }
+      // Metrics are independent queries: run them side by side on the pool.
+      const built = await Promise.all(
+        metrics.map(async ({ metric, role }) => {
+          const r = metricReport(metric, role, exp.arms, await data(req.experimentId, metric, w, preS, coversAll), s);
+          if (req.includeTimeseries) r.report.timeseries = await timeseries(req.experimentId, metric, exp.arms, w, s);
+          return { metric, role, ...r };
+        }),
+      );
       applyCorrection(built, s.correction, s.alpha);
       return create(ReportSchema, {
         experimentId: req.experimentId,

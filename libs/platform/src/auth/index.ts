@@ -1,30 +1,21 @@
-import { createContextKey, type HandlerContext } from "@connectrpc/connect";
-
-export type ActorKind = "user" | "service" | "system";
-
-/** Who is calling: a person (token subject) or a service identity. */
-export interface Actor {
-  id: string;
-  kind: ActorKind;
-  roles: readonly string[];
-}
-
-/** Set by the authentication interceptor; handlers read it through actorOf(). */
-export const actorKey = createContextKey<Actor | undefined>(undefined, { description: "lotty actor" });
-
-const anonymous: Actor = { id: "anonymous", kind: "user", roles: [] };
-
-/**
- * The caller of an RPC. Until an authentication interceptor sets one, the `x-lotty-actor`
- * header names the caller ("alice" or "service:guardrail"), which keeps the embedded default
- * usable without tokens.
- */
-export function actorOf(ctx: HandlerContext): Actor {
-  const fromAuth = ctx.values.get(actorKey);
-  if (fromAuth) return fromAuth;
-  const header = ctx.requestHeader.get("x-lotty-actor")?.trim();
-  if (!header) return anonymous;
-  return header.startsWith("service:")
-    ? { id: header, kind: "service", roles: [] }
-    : { id: header, kind: "user", roles: [] };
-}
+export { actorKey, actorOf, anonymous, type Actor, type ActorKind, type Credential } from "./actor.js";
+export { allows, bearerOf, createAuthenticator, type Authenticate, type AuthenticatorOptions } from "./authenticate.js";
+export { createHostAuth, isServiceName, type HostAuth } from "./host-auth.js";
+export { guardHttpRoutes } from "./http.js";
+export { authInterceptor, bearerInterceptor, type AuthInterceptorOptions } from "./interceptor.js";
+export {
+  CredentialError,
+  DEFAULT_AUDIENCE,
+  DEFAULT_ISSUER,
+  mintUserToken,
+  userTokenVerifier,
+  type JwtKeySource,
+  type JwtSettings,
+  type MintOptions,
+} from "./jwt.js";
+export { loadOrCreateLocalSecrets, localSecretsPath, readLocalSecrets, type LocalSecrets } from "./local.js";
+export { httpPolicy, httpRuleFor, publicServices, ROLES, rpcPolicy, ruleFor, SERVICE_NAMES, type Role, type Rule, type ServiceName } from "./policy.js";
+export { followSdkKeys, restoreSdkKeySnapshot, saveSdkKeySnapshot, type SdkKeyFollowerOptions } from "./sdk-key-sync.js";
+export { hashSdkKey, SDK_KEY_PREFIX, SdkKeySet, type SdkKeyEntry, type SdkKeyVerifier } from "./sdk-keys.js";
+export { SERVICE_ISSUER, serviceTokenSigner, serviceTokenVerifier } from "./service-tokens.js";
+export { authSettingsFromConfig, type AuthConfig, type AuthSettings } from "./settings.js";

@@ -19,5 +19,13 @@ export const hostConfigSpec = {
   LOTTY_RPC_TIMEOUT: env.durationMs({ default: 5000, doc: "Deadline of calls to peer services." }),
   LOTTY_SHUTDOWN_GRACE: env.durationMs({ default: 10_000, doc: "How long in-flight calls may finish after SIGTERM." }),
   LOTTY_LOG_LEVEL: env.oneOf(["trace", "debug", "info", "warn", "error", "silent"] as const, { default: "info", doc: "Log level (JSON logs on stdout)." }),
+  LOTTY_AUTH: env.oneOf(["on", "off"] as const, { default: "on", doc: "`on`: every RPC and OFREP call needs a bearer token, SDK key or service token, checked against the role table (libs/platform/src/auth/policy.ts). `off` only on a trusted network: the `x-lotty-actor` header then names the caller, unchecked." }),
+  LOTTY_JWT_ISSUER: env.string({ default: "lotty", doc: "Required `iss` of user tokens." }),
+  LOTTY_JWT_AUDIENCE: env.string({ default: "lotty", doc: "Required `aud` of user tokens." }),
+  LOTTY_JWKS_URL: env.url({ optional: true, protocols: ["https:", "http:"], doc: "Keys of user tokens, from your identity provider's JWKS endpoint. One of LOTTY_JWKS_URL, LOTTY_JWT_PUBLIC_KEY, LOTTY_JWT_SECRET is required by standalone services when auth is on." }),
+  LOTTY_JWT_PUBLIC_KEY: env.string({ optional: true, doc: "Key of user tokens as a PEM public key (SPKI; `\\n` escapes allowed)." }),
+  LOTTY_JWT_SECRET: env.string({ optional: true, secret: true, doc: "Key of user tokens as an HS256 secret (at least 32 characters). The embedded default generates one under LOTTY_DATA_DIR when unset; `lotty token` mints with it." }),
+  LOTTY_JWT_ALGORITHMS: env.string({ optional: true, doc: "Accepted token algorithms, comma-separated; default HS256 with a secret, RS256,ES256,EdDSA with a public key or JWKS." }),
+  LOTTY_SERVICE_TOKEN_SECRET: env.string({ optional: true, secret: true, doc: "HS256 secret (at least 32 characters) every service shares to sign short-lived service-identity tokens for its peers. Required by standalone services when auth is on; the embedded default generates one." }),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url({ optional: true, doc: "OTLP/HTTP endpoint for traces (e.g. `http://otel-collector:4318`); unset = tracing off, at no cost." }),
 };

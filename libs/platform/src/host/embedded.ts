@@ -1,6 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRouterTransport } from "@connectrpc/connect";
+import { createHostAuth, isServiceName } from "../auth/host-auth.js";
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, mintUserToken } from "../auth/jwt.js";
+import { loadOrCreateLocalSecrets } from "../auth/local.js";
+import type { Role } from "../auth/policy.js";
+import type { AuthSettings } from "../auth/settings.js";
 // Direct module imports: the embedded default never loads the NATS, Redis or pg clients.
 import { createMemoryBus } from "../bus/memory.js";
 import { createMemoryCache } from "../cache/memory.js";
@@ -19,6 +24,18 @@ export interface EmbeddedOptions {
   logger?: Logger;
   /** Dump of an empty cluster that spares initdb on a first start (made at npm install). */
   pgliteTemplate?: string;
+  /**
+   * Who may call: settings (user token key, service token secret), or false for no checks (a
+   * trusted network; the x-lotty-actor header names callers). Unset: secrets generated for this
+   * process, so tests get auth on without configuration (mint tokens with `auth.mintToken`).
+   */
+  auth?: AuthSettings | false;
+}
+
+export interface EmbeddedAuth {
+  readonly settings: AuthSettings;
+  /** A user token for this instance; only when user tokens are signed with a secret (HS256). */
+  mintToken(opts: { sub: string; roles: readonly Role[]; ttlSeconds?: number }): Promise<string>;
 }
 
 const defaultTemplate = new URL("../../../../node_modules/.cache/lotty/pglite-template.tgz", import.meta.url).pathname;
@@ -26,6 +43,8 @@ const defaultTemplate = new URL("../../../../node_modules/.cache/lotty/pglite-te
 export interface EmbeddedLotty {
   readonly port: number;
   readonly modules: readonly ServiceModule[];
+  /** Undefined when auth is off. */
+  readonly auth?: EmbeddedAuth;
   close(): Promise<void>;
 }
 
@@ -46,19 +65,27 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
   const cache = createMemoryCache();
   const metrics = createMetricsRegistry("lotty");
   const peers = lateBoundPeers();
+  const settings = opts.auth ?? embeddedSecrets(undefined);
   const modules: ServiceModule[] = [];
+  // The first module holding SDK keys (the decision service's ruleset) answers for the whole process.
+  const auth = settings ? createHostAuth(settings, () => modules.find((m) => m.sdkKeys)?.sdkKeys) : undefined;
   for (const def of defs) {
-    modules.push(await def.create({ db, bus, cache, logger: createLogger(def.name, { level: logger.level }), metrics, peers }));
+    // A module without a service identity (a test's own) calls its peers anonymously.
+    const own = auth && isServiceName(def.name) ? peers.as(auth.serviceToken(def.name)) : peers;
+    modules.push(await def.create({ db, bus, cache, logger: createLogger(def.name, { level: logger.level }), metrics, peers: own }));
   }
   const routes = (router: Parameters<ServiceModule["register"]>[0]) => {
     for (const m of modules) m.register(router);
   };
-  peers.bind(createRouterTransport(routes));
+  // In-process calls pass the same checks as calls from outside.
+  peers.bind(createRouterTransport(routes, auth ? { router: { interceptors: [auth.interceptor] } } : undefined));
+  const http = modules.flatMap((m) => [...(m.http ?? [])]);
   const server = createRpcServer({
     name: "lotty",
     routes,
     files: modules.flatMap((m) => [...m.files]),
-    http: modules.flatMap((m) => [...(m.http ?? [])]),
+    http: auth ? auth.guardHttp(http) : http,
+    interceptors: auth ? [auth.interceptor] : [],
     metrics,
     logger,
   });
@@ -69,6 +96,7 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
   return {
     port: bound.port,
     modules,
+    auth: settings ? embeddedAuth(settings) : undefined,
     close() {
       closing ??= (async () => {
         await server.close({ graceMs: 5_000 });
@@ -78,6 +106,26 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
         await db.close();
       })();
       return closing;
+    },
+  };
+}
+
+/** Fresh secrets for this process (tests); main.ts passes the data directory's own. */
+function embeddedSecrets(dataDir: string | undefined): AuthSettings {
+  const { secrets } = loadOrCreateLocalSecrets(dataDir);
+  return {
+    jwt: { issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, key: { kind: "secret", secret: secrets.jwtSecret }, algorithms: ["HS256"] },
+    serviceSecret: secrets.serviceSecret,
+  };
+}
+
+function embeddedAuth(settings: AuthSettings): EmbeddedAuth {
+  return {
+    settings,
+    mintToken({ sub, roles, ttlSeconds = 3600 }) {
+      const key = settings.jwt.key;
+      if (key.kind !== "secret") return Promise.reject(new Error("tokens are minted by your identity provider (no local JWT secret)"));
+      return mintUserToken({ secret: key.secret, sub, roles, ttlSeconds, issuer: settings.jwt.issuer, audience: settings.jwt.audience });
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { Client, ConnectRouter } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
+import type { SdkKeyVerifier } from "../auth/sdk-keys.js";
 import type { Bus } from "../bus/types.js";
 import type { Cache } from "../cache/types.js";
 import type { Db } from "../db/types.js";
@@ -23,6 +24,8 @@ export interface ServiceModule {
   readonly files: readonly DescFile[];
   register(router: ConnectRouter): void;
   readonly http?: readonly HttpRoute[];
+  /** The SDK keys this service accepts (decision, metrics); the host's auth interceptor asks it. */
+  readonly sdkKeys?: SdkKeyVerifier;
   /** Starts consumers and timers; called once routes are reachable. */
   start(): Promise<void>;
   /** Stops consumers and timers. Does not close shared db/bus/cache (the host owns them). */

@@ -1,3 +1,5 @@
+import { createHostAuth, isServiceName } from "../auth/host-auth.js";
+import { authSettingsFromConfig } from "../auth/settings.js";
 import { createNatsBus } from "../bus/index.js";
 import { createRedisCache } from "../cache/index.js";
 import { loadConfig, type Config } from "../config/index.js";
@@ -27,6 +29,10 @@ function splitDatabaseUrl(url: string): { admin: string; name: string } {
  */
 export async function runStandalone(def: ServiceDefinition, source: NodeJS.ProcessEnv = process.env): Promise<void> {
   const cfg: HostConfig = loadConfig(hostConfigSpec, source);
+  // Auth settings first: a service that would start unprotected by mistake must not start at all.
+  const authSettings = authSettingsFromConfig(cfg);
+  if (authSettings && !isServiceName(def.name)) throw new Error(`no service identity for "${def.name}"`);
+  const auth = authSettings ? createHostAuth(authSettings, () => module.sdkKeys) : undefined;
   const telemetry = await startTelemetry({ serviceName: `lotty-${def.name}`, otlpEndpoint: cfg.OTEL_EXPORTER_OTLP_ENDPOINT });
   const logger = createLogger(def.name, { level: cfg.LOTTY_LOG_LEVEL });
   const databaseUrl = cfg.DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/lotty_${def.name}`;
@@ -53,20 +59,22 @@ export async function runStandalone(def: ServiceDefinition, source: NodeJS.Proce
       notification: cfg.LOTTY_NOTIFICATION_URL,
     },
     cfg.LOTTY_RPC_TIMEOUT,
+    auth && isServiceName(def.name) ? [auth.peerInterceptor(def.name)] : [],
   );
   const module = await def.create({ db, bus, cache, logger, metrics, peers });
   const server = createRpcServer({
     name: def.name,
     routes: (router) => module.register(router),
     files: [...module.files],
-    http: [...(module.http ?? [])],
+    http: auth ? auth.guardHttp(module.http ?? []) : [...(module.http ?? [])],
+    interceptors: auth ? [auth.interceptor] : [],
     metrics,
     logger,
   });
   const port = source.LOTTY_PORT ? cfg.LOTTY_PORT : def.defaultPort;
   const bound = await server.listen(port, cfg.LOTTY_HOST);
   await module.start();
-  logger.info({ port: bound.port }, `lotty-${def.name} ready`);
+  logger.info({ port: bound.port, auth: auth ? "on" : "off" }, `lotty-${def.name} ready`);
   onShutdownSignals(
     [
       () => server.close({ graceMs: cfg.LOTTY_SHUTDOWN_GRACE }),

@@ -16,6 +16,9 @@ export interface RolloutSpec {
   stepMinDuration?: Duration;
   gates: readonly RampGate[];
   onBreach: SafetyAction;
+  minExposuresPerVariant?: bigint;
+  /** Unset means true: a canary that passes every step is what the rollout is for. */
+  promoteOnSuccess?: boolean;
 }
 
 export const STABLE = "stable";
@@ -42,8 +45,14 @@ export function rolloutExperiment(spec: RolloutSpec, flagDefault: Value | undefi
       { name: CANARY, value: spec.canaryValue, weight: 50, control: false },
     ],
     rampPlan: {
-      steps: steps.map((trafficAllocation) => ({ trafficAllocation, minDuration, gates: [...spec.gates] })),
+      steps: steps.map((trafficAllocation) => ({
+        trafficAllocation,
+        minDuration,
+        minExposuresPerVariant: spec.minExposuresPerVariant ?? 0n,
+        gates: [...spec.gates],
+      })),
       onBreach: spec.onBreach,
+      promoteOnSuccess: spec.promoteOnSuccess ?? true,
     },
   });
 }

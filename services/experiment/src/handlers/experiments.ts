@@ -61,6 +61,8 @@ export function experimentHandlers(deps: Deps): Slice<ExperimentRpcs> {
           canaryValue: req.canaryValue,
           stepAllocations: req.stepAllocations,
           stepMinDuration: req.stepMinDuration,
+          minExposuresPerVariant: req.minExposuresPerVariant,
+          promoteOnSuccess: req.promoteOnSuccess,
           gates: req.gates,
           onBreach: req.onBreach,
         },

@@ -252,8 +252,11 @@ async function readPrePeriods(tx: Queryable, firsts: ExposureRef[], acc: RollupA
   const { rows } = await tx.query<{ i: number; event_type: string; cnt: number; sum: number }>(
     `SELECT u.i::int AS i, d.event_type, sum(d.count)::float8 AS cnt, sum(d.sum)::float8 AS sum
        FROM unnest($1::text[], $2::date[], $3::date[]) WITH ORDINALITY AS u(s, lo, hi, i)
-       CROSS JOIN (SELECT key FROM metrics.event_types WHERE NOT requires_exposure AND key <> $4) t
-       JOIN metrics.subject_daily d ON d.event_type = t.key AND d.subject_id = u.s AND d.day >= u.lo AND d.day < u.hi
+       -- LATERAL + = ANY: index lookups per subject, never a scan of the whole table.
+       CROSS JOIN LATERAL (
+         SELECT d.event_type, d.count, d.sum FROM metrics.subject_daily d
+          WHERE d.event_type = ANY(ARRAY(SELECT key FROM metrics.event_types WHERE NOT requires_exposure AND key <> $4))
+            AND d.subject_id = u.s AND d.day >= u.lo AND d.day < u.hi) d
       GROUP BY 1, 2`,
     [firsts.map((x) => x.subjectId), firsts.map((x) => utcDay(new Date(x.firstAt.getTime() - PRE_PERIOD_MS))), firsts.map((x) => utcDay(x.firstAt)), EXPOSURE_TYPE],
   );
@@ -289,44 +292,52 @@ async function markEventDays(tx: Queryable, acc: RollupAccumulator): Promise<voi
 }
 
 /**
- * Per-subject contribution to each variant_day_stats column, from one subject_totals row (alias t):
- * c = cnt, s = sum, pc = pre_cnt, ps = pre_sum.
+ * Per-subject contribution to each variant_day_stats column, from one subject's values (columns
+ * named with prefix t): c = cnt, s = sum, pc = pre_cnt, ps = pre_sum.
  */
 const CONTRIBUTIONS: [column: string, expr: (t: string) => string][] = [
-  ["subjects", (t) => `(${t}.cnt > 0)::int`],
-  ["cnt", (t) => `${t}.cnt`],
-  ["cnt2", (t) => `${t}.cnt * ${t}.cnt`],
-  ["sum", (t) => `${t}.sum`],
-  ["sum2", (t) => `${t}.sum * ${t}.sum`],
-  ["cnt_sum", (t) => `${t}.cnt * ${t}.sum`],
-  ["pre_subjects", (t) => `(${t}.pre_cnt > 0)::int`],
-  ["pre_conv", (t) => `(${t}.pre_cnt > 0 AND ${t}.cnt > 0)::int`],
-  ["pre_cnt", (t) => `${t}.pre_cnt`],
-  ["pre_cnt2", (t) => `${t}.pre_cnt * ${t}.pre_cnt`],
-  ["pre_cnt_cnt", (t) => `${t}.pre_cnt * ${t}.cnt`],
-  ["pre_sum", (t) => `${t}.pre_sum`],
-  ["pre_sum2", (t) => `${t}.pre_sum * ${t}.pre_sum`],
-  ["pre_sum_sum", (t) => `${t}.pre_sum * ${t}.sum`],
+  ["subjects", (t) => `(${t}cnt > 0)::int`],
+  ["cnt", (t) => `${t}cnt`],
+  ["cnt2", (t) => `${t}cnt * ${t}cnt`],
+  ["sum", (t) => `${t}sum`],
+  ["sum2", (t) => `${t}sum * ${t}sum`],
+  ["cnt_sum", (t) => `${t}cnt * ${t}sum`],
+  ["pre_subjects", (t) => `(${t}pre_cnt > 0)::int`],
+  ["pre_conv", (t) => `(${t}pre_cnt > 0 AND ${t}cnt > 0)::int`],
+  ["pre_cnt", (t) => `${t}pre_cnt`],
+  ["pre_cnt2", (t) => `${t}pre_cnt * ${t}pre_cnt`],
+  ["pre_cnt_cnt", (t) => `${t}pre_cnt * ${t}cnt`],
+  ["pre_sum", (t) => `${t}pre_sum`],
+  ["pre_sum2", (t) => `${t}pre_sum * ${t}pre_sum`],
+  ["pre_sum_sum", (t) => `${t}pre_sum * ${t}sum`],
 ];
 const STAT_COLUMNS = CONTRIBUTIONS.map(([c]) => c);
 
+/**
+ * The old row is the new one minus the delta (read back from RETURNING, never by a second lookup
+ * that the planner may turn into a scan of the whole table). Counts are integers in float8, so
+ * exact; sums may differ from a recomputation by rounding in the last bits.
+ */
 const APPLY_TOTALS_SQL = `
   WITH d AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
       AS d(experiment_id, event_type, subject_id, variant, cohort_day, cnt, sum, pre_cnt, pre_sum)
-  ), old AS (
-    SELECT o.* FROM metrics.subject_totals o JOIN d USING (experiment_id, event_type, subject_id)
   ), up AS (
     INSERT INTO metrics.subject_totals AS t (experiment_id, event_type, subject_id, variant, cohort_day, cnt, sum, pre_cnt, pre_sum)
     SELECT * FROM d
     ON CONFLICT (experiment_id, event_type, subject_id) DO UPDATE SET
       cnt = t.cnt + excluded.cnt, sum = t.sum + excluded.sum, pre_cnt = t.pre_cnt + excluded.pre_cnt, pre_sum = t.pre_sum + excluded.pre_sum
     RETURNING t.*
+  ), pair AS (
+    SELECT n.experiment_id, n.event_type, n.variant, n.cohort_day,
+           n.cnt, n.sum, n.pre_cnt, n.pre_sum,
+           n.cnt - d.cnt AS old_cnt, n.sum - d.sum AS old_sum, n.pre_cnt - d.pre_cnt AS old_pre_cnt, n.pre_sum - d.pre_sum AS old_pre_sum
+      FROM up n JOIN d USING (experiment_id, event_type, subject_id)
   )
   INSERT INTO metrics.variant_day_stats AS v (experiment_id, event_type, variant, day, ${STAT_COLUMNS.join(", ")})
-  SELECT n.experiment_id, n.event_type, n.variant, n.cohort_day,
-         ${CONTRIBUTIONS.map(([, f]) => `sum(${f("n")} - coalesce(${f("o")}, 0))`).join(", ")}
-    FROM up n LEFT JOIN old o USING (experiment_id, event_type, subject_id)
+  SELECT experiment_id, event_type, variant, cohort_day,
+         ${CONTRIBUTIONS.map(([, f]) => `sum(${f("p.")} - ${f("p.old_")})`).join(", ")}
+    FROM pair p
    GROUP BY 1, 2, 3, 4
    ORDER BY 1, 2, 3, 4
   ON CONFLICT (experiment_id, event_type, variant, day) DO UPDATE SET
@@ -334,8 +345,8 @@ const APPLY_TOTALS_SQL = `
 
 /**
  * Applies per-subject total changes and, in the same statement, the change of each subject's
- * contribution (new value in, old value out) to its variant's cohort-day statistics. The old
- * values are the statement's snapshot, which is current: the subjects' advisory locks are held.
+ * contribution (new value in, old value out) to its variant's cohort-day statistics. The subjects'
+ * advisory locks are held, so no other batch changes these rows meanwhile.
  */
 async function applySubjectTotals(tx: Queryable, acc: RollupAccumulator): Promise<void> {
   const t = acc.totals();

@@ -1,1 +1,0 @@
-export default { test: { include: ["bench/metrics/_cli/*.test.ts"], testTimeout: 120000 } };
