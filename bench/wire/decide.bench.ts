@@ -147,9 +147,9 @@ try {
   }
 
   // Exposures: wait until every decision was published (or dropped), then count the stream.
-  const exposures = await settleExposures(decisionUrl);
+  const exposures = EXPOSURES === "off" ? undefined : await settleExposures(decisionUrl);
   const stored = await stack.storedExposures();
-  console.log(await report(rows, peers, { ...exposures, stored }));
+  console.log(await report(rows, peers, exposures && { ...exposures, stored }));
 } finally {
   await stack.close();
 }
@@ -219,7 +219,7 @@ function median(xs: number[]): number {
   return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
 }
 
-async function report(rs: Row[], ps: typeof peers, ex: ExposureCount & { stored: number }): Promise<string> {
+async function report(rs: Row[], ps: typeof peers, ex: (ExposureCount & { stored: number }) | undefined): Promise<string> {
   const v = await toolVersions();
   const floorOf = (protocol: string, round: number): number =>
     median(rs.filter((r) => r.protocol === protocol && r.round === round && r.method === CHECK).map((r) => r.load.reqPerSec));
@@ -267,6 +267,7 @@ async function report(rs: Row[], ps: typeof peers, ex: ExposureCount & { stored:
     );
   }
   for (const p of ps) if ("error" in p) lines.push(`Peer: @unleash/proxy could not run: ${p.error}`);
+  if (!ex) return [...lines, "", "Exposures: off in this run (LOTTY_DECISION_EXPOSURES=off)."].join("\n");
   lines.push(
     "",
     `Exposures: ${fmt(ex.decided)} decisions, ${fmt(ex.published)} published, ${fmt(ex.dropped)} dropped (buffer overflow), ${fmt(ex.stored)} stored in the stream; ` +

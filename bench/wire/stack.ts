@@ -9,6 +9,7 @@ import { Subjects } from "@lotty/platform/events";
 import { DecisionService } from "@lotty/proto/decision";
 import { ExperimentService } from "@lotty/proto/experiment";
 import { Redis } from "ioredis";
+import { storedExposures } from "../../test/support/exposures.js";
 import { freePort, startNode, type RunningProcess } from "../../test/support/process.js";
 
 const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -27,7 +28,7 @@ export interface Stack {
   decisionUrls: string[];
   experiment: Client<typeof ExperimentService>;
   decisions: Client<typeof DecisionService>[];
-  /** Exposures the JetStream stream holds for this namespace. */
+  /** Exposures (distinct decision ids) the JetStream stream holds for this namespace, in batches. */
   storedExposures(): Promise<number>;
   close(): Promise<void>;
 }
@@ -40,7 +41,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const db = (s: string) => `postgres://postgres@127.0.0.1:5432/lotty_${ns}_${s}`;
   const expPort = await freePort();
   const experimentUrl = `http://127.0.0.1:${expPort}`;
-  const common = { LOTTY_NAMESPACE: ns, LOTTY_LOG_LEVEL: "info", LOTTY_EXPERIMENT_URL: experimentUrl };
+  // Loopback benchmark: no token issuer here, callers are trusted (the actor comes from x-lotty-actor).
+  const common = { LOTTY_NAMESPACE: ns, LOTTY_LOG_LEVEL: "info", LOTTY_EXPERIMENT_URL: experimentUrl, LOTTY_AUTH: "off" };
   const close = async (): Promise<void> => {
     await Promise.all(procs.map((p) => p.stop()));
     await dropDatabase(ADMIN_URL, `lotty_${ns}_experiment`).catch(() => undefined);
@@ -83,9 +85,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       async storedExposures() {
         const nc = await connect({ servers: "127.0.0.1:4222" });
         try {
-          const subject = `${ns}.${Subjects.exposure}`;
-          const info = await (await jetstreamManager(nc)).streams.info(streamName(ns), { subjects_filter: subject });
-          return info.state.subjects?.[subject] ?? 0;
+          return (await storedExposures(nc, streamName(ns), `${ns}.${Subjects.exposureBatches}`)).distinct;
         } finally {
           await nc.close();
         }

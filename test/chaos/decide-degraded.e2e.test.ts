@@ -1,15 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { bearerInterceptor, mintUserToken } from "@lotty/platform/auth";
 import { ValueType } from "@lotty/proto/common";
 import { DecisionReason, DecisionService } from "@lotty/proto/decision";
 import { ExperimentService } from "@lotty/proto/experiment";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assignmentChanges, formatTable, startDecideLoad, summarize, type DecideLoad, type DecideSample } from "../support/load.js";
 import { startPrivateNats, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateService } from "../support/private-services.js";
+import { storedExposures } from "../support/exposures.js";
 import { freePort, startNode, type RunningProcess } from "../support/process.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
@@ -20,7 +22,7 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 const PHASE_MS = 5_000;
 const MAX_CALL_MS = 2_000;
 const FLAG = "chaos.checkout";
-const EXPOSURE_SUBJECT = "lotty.decision.exposure";
+const EXPOSURE_SUBJECT = "lotty.decision.exposures";
 
 const t0 = Date.now();
 /** Progress on stderr, so a slow or stuck phase is visible while the test runs. */
@@ -28,7 +30,10 @@ const progress = (what: string) => process.stderr.write(`[chaos +${((Date.now() 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const str = (s: string): Value => create(ValueSchema, { kind: { case: "stringValue", value: s } });
 const bool = (b: boolean): Value => create(ValueSchema, { kind: { case: "boolValue", value: b } });
-const as = (actor: string) => ({ headers: { "x-lotty-actor": actor } });
+// Auth on, as in production: people present user tokens (signed with JWT_SECRET), Decide an SDK key.
+const JWT_SECRET = randomBytes(32).toString("base64url");
+const tokens = new Map<string, string>();
+const as = (actor: string) => ({ headers: { authorization: `Bearer ${tokens.get(actor)}` } });
 const ATTRIBUTES = { country: str("US") };
 
 /** Retries fn until it returns a value (not undefined) or the time is up. */
@@ -103,6 +108,8 @@ describe("Decide keeps answering while Postgres, Redis, NATS and the experiment 
       LOTTY_EXPERIMENT_URL: `http://127.0.0.1:${experimentPort}`,
       LOTTY_DECISION_URL: decisionUrl,
       LOTTY_LOG_LEVEL: "info",
+      LOTTY_JWT_SECRET: JWT_SECRET,
+      LOTTY_SERVICE_TOKEN_SECRET: randomBytes(32).toString("base64url"),
     };
     experimentEnv = {
       ...common,
@@ -138,8 +145,17 @@ describe("Decide keeps answering while Postgres, Redis, NATS and the experiment 
     if (exp.status === "rejected") throw exp.reason;
     if (decision.status === "rejected") throw decision.reason;
 
-    experiments = createClient(ExperimentService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${experimentPort}` }));
-    decisions = createClient(DecisionService, createGrpcTransport({ baseUrl: decisionUrl }));
+    for (const actor of ["alice", "bob", "setup"]) tokens.set(actor, await mintUserToken({ secret: JWT_SECRET, sub: actor, roles: ["admin"], ttlSeconds: 3600 }));
+    // Calls without as(actor) go as "setup"; as(actor) headers are set before interceptors run, so keep them.
+    experiments = createClient(
+      ExperimentService,
+      createGrpcTransport({
+        baseUrl: `http://127.0.0.1:${experimentPort}`,
+        interceptors: [(next) => (req) => (req.header.has("authorization") ? next(req) : bearerInterceptor(() => tokens.get("setup")!)(next)(req))],
+      }),
+    );
+    const { secret: sdkKey } = await until("an SDK key", () => experiments.createSdkKey({ name: "chaos", environment: "test" }), 10_000);
+    decisions = createClient(DecisionService, createGrpcTransport({ baseUrl: decisionUrl, interceptors: [bearerInterceptor(() => sdkKey)] }));
   }, 30_000);
 
   afterAll(async () => {
@@ -310,8 +326,8 @@ describe("Decide keeps answering while Postgres, Redis, NATS and the experiment 
     expect(final.dropped).toBe(0);
     const nc = await connect({ servers: `127.0.0.1:${nats.port}` });
     try {
-      const info = await (await jetstreamManager(nc)).streams.info("LOTTY", { subjects_filter: EXPOSURE_SUBJECT });
-      expect(info.state.subjects?.[EXPOSURE_SUBJECT]).toBe(final.published);
+      const stored = await storedExposures(nc, "LOTTY", EXPOSURE_SUBJECT);
+      expect([stored.exposures, stored.distinct]).toEqual([final.published, final.published]);
     } finally {
       await nc.close();
     }

@@ -173,7 +173,8 @@ describe("guardrail scenario: five services as separate processes", () => {
 
     const cli = await run(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", stack.urls.guardrail, "--json", "guardrails", "sweep"], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      // The CronJob holds a token with the experimenter role (a Kubernetes secret in production).
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOTTY_TOKEN: await stack.token("guardrail-sweep", ["experimenter"]) },
       timeout: 30_000,
     }).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
       throw new Error(`lotty guardrails sweep exited with ${err.code}:\n${err.stdout}\n${err.stderr}`);

@@ -1,5 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { randomBytes } from "node:crypto";
+import { mintUserToken } from "@lotty/platform/auth";
 import { dropDatabase } from "@lotty/platform/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startNode, type RunningProcess } from "../support/process.js";
@@ -13,11 +15,20 @@ describe("tracer bullet: five services as separate processes", () => {
   const run = `e2e${process.pid}${Date.now().toString(36)}`;
   const procs: RunningProcess[] = [];
   const ports: Record<string, number> = {};
-  const endpoints = () => ({ experiment: `127.0.0.1:${ports.experiment}`, decision: `127.0.0.1:${ports.decision}` });
+  // Auth on: user tokens signed with this secret, service tokens with their own.
+  const jwtSecret = randomBytes(32).toString("base64url");
+  let token: string;
+  const endpoints = () => ({ experiment: `127.0.0.1:${ports.experiment}`, decision: `127.0.0.1:${ports.decision}`, token });
 
   beforeAll(async () => {
     for (const s of SERVICES) ports[s] = await freePort();
-    const env: Record<string, string> = { LOTTY_NAMESPACE: run, LOTTY_LOG_LEVEL: "info" };
+    token = await mintUserToken({ secret: jwtSecret, sub: "tracer", roles: ["admin"], ttlSeconds: 600 });
+    const env: Record<string, string> = {
+      LOTTY_NAMESPACE: run,
+      LOTTY_LOG_LEVEL: "info",
+      LOTTY_JWT_SECRET: jwtSecret,
+      LOTTY_SERVICE_TOKEN_SECRET: randomBytes(32).toString("base64url"),
+    };
     for (const s of SERVICES) env[`LOTTY_${s.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[s]}`;
     // The experiment service first: the decision service loads its ruleset from it at start.
     for (const s of SERVICES) {

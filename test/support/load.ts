@@ -12,6 +12,8 @@ export interface DecideSample {
   reason?: DecisionReason;
   variant?: string;
   detail?: string;
+  /** The answer's decision id, for events that refer to it. */
+  decisionId?: string;
   error?: string;
 }
 
@@ -59,6 +61,7 @@ export function startDecideLoad(opts: DecideLoadOptions): DecideLoad {
         sample.reason = r.reason;
         sample.variant = r.variant;
         sample.detail = r.detail;
+        sample.decisionId = r.decisionId;
       } catch (err) {
         sample.error = ConnectError.from(err).message;
       }
@@ -128,8 +131,13 @@ export function formatTable(rows: readonly PhaseSummary[]): string {
     r.maxMs.toFixed(1),
     `${(r.degradedShare * 100).toFixed(1)} %`,
   ]);
+  return markdownTable(header, body);
+}
+
+/** A Markdown table with padded columns (reads well on a terminal and in RESULTS.md). */
+export function markdownTable(header: readonly string[], body: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { bearerInterceptor, mintUserToken } from "@lotty/platform/auth";
+import { bearerInterceptor, mintUserToken, type Role } from "@lotty/platform/auth";
 import { dropDatabase } from "@lotty/platform/db";
 import { freePort, startNode, type RunningProcess } from "./process.js";
 
@@ -47,6 +47,8 @@ export interface LottyStack {
    */
   client<T extends DescService>(service: T, at: ServiceName, actor?: string): Client<T>;
   /** Everything the processes printed, for failure messages. */
+  /** A user token this stack accepts (what a CronJob or a person would hold). */
+  token(sub: string, roles: Role[]): Promise<string>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export async function startLottyStack(opts: { logLevel?: "info" | "debug"; extra
       ];
       return createClient(service, createGrpcTransport({ baseUrl: urls[at], interceptors, defaultTimeoutMs: 15_000 }));
     },
+    token: (sub, roles) => mintUserToken({ secret: jwtSecret, sub, roles, ttlSeconds: 3600 }),
     logs: () => procs.map((p) => `--- ${p.name}\n${p.output()}`).join("\n"),
     stop,
   };

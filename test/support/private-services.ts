@@ -15,6 +15,8 @@ export interface PrivateService {
   readonly port: number;
   /** Stops the server (data directory kept). */
   stop(): Promise<void>;
+  /** Crashes the server (no shutdown work, data directory kept), as a SIGKILL or power loss would. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
   /** Stops it if running and removes its data directory. */
@@ -68,7 +70,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
         "-l",
         join(dir, "postgres.log"),
         "-o",
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+        // fsync off is safe here (kill() crashes the server, never the OS), but synchronous_commit
+        // must stay on: off, a kill() loses commits already acknowledged, as it would in production.
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`,
         "start",
       );
       running = true;
@@ -76,6 +80,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     async stop() {
       // fast: open sessions are terminated, as when the server goes down for real.
       await ctl("-w", "-m", "fast", "stop");
+      running = false;
+    },
+    async kill() {
+      // immediate: every server process quits at once, no checkpoint; the next start recovers from WAL.
+      await ctl("-w", "-m", "immediate", "stop");
       running = false;
     },
     async close() {
@@ -136,6 +145,11 @@ function childService(name: string, command: string, args: (port: number) => str
         const timer = setTimeout(() => child?.kill("SIGKILL"), 5_000);
         await exited;
         clearTimeout(timer);
+      },
+      async kill() {
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGKILL");
+        await exited;
       },
       async close() {
         await svc.stop();

@@ -22,6 +22,8 @@ export interface RunningProcess {
   output(): string;
   /** SIGTERM, then SIGKILL after graceMs; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL (no shutdown work at all); resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /** Starts `node --import tsx <entry>` and resolves once its output matches ready. */
@@ -70,6 +72,11 @@ export async function startNode(
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
-import { createClient } from "@connectrpc/connect";
+import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -13,6 +13,8 @@ import { repoRoot } from "./process.js";
 export interface Endpoints {
   experiment: string;
   decision: string;
+  /** Bearer token (an admin's: it may create flags and call Decide) when auth is on. */
+  token?: string;
 }
 
 export interface TracerResult {
@@ -34,8 +36,9 @@ async function pollUntil<T>(fn: () => Promise<T | undefined>, timeoutMs: number)
 
 /** The tracer bullet through a connect-node gRPC client: create a flag, then Decide sees it. */
 export async function tracerWithConnect(at: Endpoints, flagKey: string): Promise<TracerResult> {
-  const experiments = createClient(ExperimentService, createGrpcTransport({ baseUrl: `http://${at.experiment}` }));
-  const decisions = createClient(DecisionService, createGrpcTransport({ baseUrl: `http://${at.decision}` }));
+  const interceptors: Interceptor[] = at.token ? [(next) => (req) => (req.header.set("authorization", `Bearer ${at.token}`), next(req))] : [];
+  const experiments = createClient(ExperimentService, createGrpcTransport({ baseUrl: `http://${at.experiment}`, interceptors }));
+  const decisions = createClient(DecisionService, createGrpcTransport({ baseUrl: `http://${at.decision}`, interceptors }));
   await experiments.createFlag({
     key: flagKey,
     description: "tracer bullet",
@@ -55,7 +58,7 @@ export async function tracerWithConnect(at: Endpoints, flagKey: string): Promise
 }
 
 type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
-type GrpcClient = grpc.Client & Record<string, (req: object, cb: Callback<Record<string, unknown>>) => void>;
+type GrpcClient = grpc.Client & Record<string, (req: object, md: grpc.Metadata, cb: Callback<Record<string, unknown>>) => void>;
 
 function loadGrpcClient(path: string, service: string, address: string): GrpcClient {
   const def = protoLoader.loadSync(path, { includeDirs: [`${repoRoot}proto`], enums: String, longs: String, defaults: true, oneofs: true });
@@ -64,9 +67,11 @@ function loadGrpcClient(path: string, service: string, address: string): GrpcCli
   return new ctor(address, grpc.credentials.createInsecure()) as GrpcClient;
 }
 
-function call<T>(client: GrpcClient, method: string, req: object): Promise<T> {
+function call<T>(client: GrpcClient, method: string, req: object, token?: string): Promise<T> {
+  const md = new grpc.Metadata();
+  if (token) md.set("authorization", `Bearer ${token}`);
   return new Promise((resolve, reject) =>
-    client[method](req, (err, res) => (err ? reject(err) : resolve(res as T))),
+    client[method](req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
   );
 }
 
@@ -79,10 +84,10 @@ export async function tracerWithGrpcJs(at: Endpoints, flagKey: string): Promise<
       key: flagKey,
       valueType: "VALUE_TYPE_STRING",
       defaultValue: { stringValue: "off" },
-    });
+    }, at.token);
     const created = Date.now();
     const res = await pollUntil(async () => {
-      const r = await call<{ reason: string; value?: { stringValue?: string } }>(decisions, "Decide", { subjectId: "user-2", flagKey });
+      const r = await call<{ reason: string; value?: { stringValue?: string } }>(decisions, "Decide", { subjectId: "user-2", flagKey }, at.token);
       return r.reason === "DECISION_REASON_FLAG_NOT_FOUND" ? undefined : r;
     }, 5_000);
     return { reason: res.reason.replace("DECISION_REASON_", ""), value: res.value?.stringValue, visibleAfterMs: Date.now() - created };

@@ -3,8 +3,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { decideCommand } from "./commands/decide.js";
 import { domainCommands } from "./commands/domains.js";
 import { experimentCommands } from "./commands/experiments.js";
+import { eventCommands } from "./commands/events.js";
 import { flagCommands } from "./commands/flags.js";
 import { guardrailCommands } from "./commands/guardrails.js";
+import { metricCommands } from "./commands/metrics.js";
+import { reportCommand } from "./commands/report.js";
 import { keyCommands } from "./commands/keys.js";
 import { tokenCommand } from "./commands/token.js";
 import { createContext, type CliContext, type GlobalOptions } from "./context.js";
@@ -16,8 +19,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
     .description("Lotty: feature flags, experiments and progressive delivery")
     .option("--url <url>", "Lotty base URL (LOTTY_URL)", env.LOTTY_URL ?? "http://127.0.0.1:8080")
     .option("--json", "machine-readable JSON output")
-    .option("--actor <who>", "act as this user, for the audit log (LOTTY_ACTOR)", env.LOTTY_ACTOR)
-    .option("--token <jwt>", "bearer token (LOTTY_TOKEN)", env.LOTTY_TOKEN)
+    .option("--actor <who>", "name the caller for the audit log; only counts with LOTTY_AUTH=off (LOTTY_ACTOR)", env.LOTTY_ACTOR)
+    .option("--token <jwt>", "bearer token, e.g. from `lotty token` (LOTTY_TOKEN)", env.LOTTY_TOKEN)
     .option("--timeout <ms>", "deadline per call in milliseconds", "10000")
     .addHelpText("after", `\n${exitCodeHelp}`)
     .exitOverride()
@@ -29,6 +32,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   experimentCommands(program, context);
   domainCommands(program, context);
   decideCommand(program, context);
+  eventCommands(program, context);
+  metricCommands(program, context);
+  reportCommand(program, context);
   guardrailCommands(program, context);
   keyCommands(program, context);
   tokenCommand(program, context, env);

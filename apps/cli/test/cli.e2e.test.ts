@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { allServices } from "@lotty/embedded/services";
 import { startEmbedded, type EmbeddedLotty } from "@lotty/platform/host";
+import type { Role } from "@lotty/platform/auth";
 import { createLogger } from "@lotty/platform/log";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -14,9 +15,14 @@ interface CliRun {
 }
 
 /** Runs the real CLI in its own process, as a user would (asynchronously: the server is in this process). */
-function lotty(url: string, actor: string, ...args: string[]): Promise<CliRun> {
+/** Auth is on: each actor calls with a token for its roles (`lotty --token`, i.e. LOTTY_TOKEN). */
+const ROLES_OF: Record<string, Role[]> = { alice: ["admin"], bob: ["approver"] };
+let tokenFor: (actor: string) => Promise<string>;
+
+async function lotty(url: string, actor: string, ...args: string[]): Promise<CliRun> {
+  const token = await tokenFor(actor);
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--actor", actor, ...args], { cwd: root, encoding: "utf8" }, (err, out, stderr) => {
+    execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--token", token, ...args], { cwd: root, encoding: "utf8" }, (err, out, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ code, out, err: stderr, json: () => JSON.parse(out) });
     });
@@ -30,6 +36,7 @@ describe("lotty CLI against the embedded default", () => {
   beforeAll(async () => {
     lottyServer = await startEmbedded(allServices, { port: 0, host: "127.0.0.1", logger: createLogger("test", { level: "silent" }) });
     url = `http://127.0.0.1:${lottyServer.port}`;
+    tokenFor = (actor) => lottyServer.auth!.mintToken({ sub: actor, roles: ROLES_OF[actor] ?? [] });
   }, 60_000);
 
   afterAll(async () => {

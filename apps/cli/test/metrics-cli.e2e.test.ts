@@ -20,9 +20,12 @@ interface CliRun {
 }
 
 /** Runs the real CLI in its own process, as a user would (asynchronously: the server is in this process). */
+// Auth is on: alice calls with an admin token, bob (the approver) with an approver token.
+const tokens = { alice: "", bob: "" };
+
 function lotty(url: string, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--actor", "alice", ...args], { cwd: root, encoding: "utf8" }, (err, out, stderr) => {
+    execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--token", tokens.alice, ...args], { cwd: root, encoding: "utf8" }, (err, out, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ code, out, err: stderr, json: () => JSON.parse(out) });
     });
@@ -38,6 +41,8 @@ describe("lotty events / metrics / report against the embedded default", () => {
   beforeAll(async () => {
     server = await startEmbedded(allServices, { port: 0, host: "127.0.0.1", logger: createLogger("test", { level: "silent" }) });
     url = `http://127.0.0.1:${server.port}`;
+    tokens.alice = await server.auth!.mintToken({ sub: "alice", roles: ["admin"] });
+    tokens.bob = await server.auth!.mintToken({ sub: "bob", roles: ["approver"] });
     dir = mkdtempSync(join(tmpdir(), "lotty-metrics-cli-"));
   }, 60_000);
 
@@ -52,7 +57,7 @@ describe("lotty events / metrics / report against the embedded default", () => {
     const id: string = (await lotty(url, "--json", "experiments", "create", "-f", "examples/checkout-experiment.yaml")).json().id;
     expect((await lotty(url, "experiments", "submit", id)).code).toBe(0);
     const approve = await new Promise<CliRun>((resolve) =>
-      execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--actor", "bob", "experiments", "approve", id, "-m", "ok"], { cwd: root, encoding: "utf8" }, (err, out, e) =>
+      execFile(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "--url", url, "--token", tokens.bob, "experiments", "approve", id, "-m", "ok"], { cwd: root, encoding: "utf8" }, (err, out, e) =>
         resolve({ code: err ? Number(err.code) : 0, out, err: e, json: () => JSON.parse(out) }),
       ),
     );
@@ -72,7 +77,7 @@ describe("lotty events / metrics / report against the embedded default", () => {
     expect((await lotty(url, "metrics", "show", "revenue_per_user")).out).toContain("sum");
     expect((await lotty(url, "metrics", "list")).out).toMatch(/purchase_conversion[\s\S]*revenue_per_user|revenue_per_user[\s\S]*purchase_conversion/);
     expect((await lotty(url, "metrics", "create", "m", "--type", "median", "--event", "purchase")).code).toBe(2);
-    const client = createClient(MetricsService, createGrpcTransport({ baseUrl: url }));
+    const client = createClient(MetricsService, createGrpcTransport({ baseUrl: url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${tokens.alice}`), next(req))] }));
     await client.setExperimentMetrics({
       experimentId: id,
       attachments: [

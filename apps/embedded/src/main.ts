@@ -1,5 +1,6 @@
 // `npm start`: every Lotty service in one process on the embedded default (PGlite, in-process
 // bus and cache). Nothing to install beyond `npm ci`.
+import { admissionFromConfig } from "@lotty/platform/admission";
 import { authSettingsFromConfig, loadOrCreateLocalSecrets } from "@lotty/platform/auth";
 import { loadConfig } from "@lotty/platform/config";
 import { hostConfigSpec, startEmbedded } from "@lotty/platform/host";
@@ -14,7 +15,7 @@ const logger = createLogger("lotty", { level: cfg.LOTTY_LOG_LEVEL });
 // Secrets generated into the data directory at first start fill in what is not configured.
 const local = cfg.LOTTY_AUTH === "on" ? loadOrCreateLocalSecrets(cfg.LOTTY_DATA_DIR) : undefined;
 const auth = authSettingsFromConfig(cfg, local?.secrets) ?? false;
-const lotty = await startEmbedded(allServices, { port: cfg.LOTTY_PORT, host: cfg.LOTTY_HOST, dataDir: cfg.LOTTY_DATA_DIR, logger, auth });
+const lotty = await startEmbedded(allServices, { port: cfg.LOTTY_PORT, host: cfg.LOTTY_HOST, dataDir: cfg.LOTTY_DATA_DIR, logger, auth, admission: admissionFromConfig(cfg) });
 const url = `http://${cfg.LOTTY_HOST}:${lotty.port}`;
 if (local?.created && auth && auth.jwt.key.kind === "secret") {
   await announceFirstStart(lotty, url, cfg.LOTTY_DATA_DIR).catch((err: unknown) => {

@@ -8,7 +8,7 @@ import { createLogger } from "@lotty/platform/log";
 import { ValueType } from "@lotty/proto/common";
 import { ExperimentService } from "@lotty/proto/experiment";
 import { OpenFeature, StandardResolutionReasons } from "@openfeature/server-sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LottyProvider } from "../src/index.js";
 
 const str = (value: string) => create(ValueSchema, { kind: { case: "stringValue", value } });
@@ -20,8 +20,10 @@ describe("LottyProvider with the stock OpenFeature server SDK", () => {
   beforeAll(async () => {
     lotty = await startEmbedded(allServices, { port: 0, host: "127.0.0.1", logger: createLogger("test", { level: "silent" }) });
     const url = `http://127.0.0.1:${lotty.port}`;
-    const admin = (actor: string) =>
-      createClient(ExperimentService, createGrpcTransport({ baseUrl: url, interceptors: [(next) => (req) => (req.header.set("x-lotty-actor", actor), next(req))] }));
+    // Auth is on: people call with tokens (alice owns, bob approves), the provider with an SDK key.
+    const tokens = { alice: await lotty.auth!.mintToken({ sub: "alice", roles: ["experimenter"] }), bob: await lotty.auth!.mintToken({ sub: "bob", roles: ["approver"] }) };
+    const admin = (actor: keyof typeof tokens) =>
+      createClient(ExperimentService, createGrpcTransport({ baseUrl: url, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${tokens[actor]}`), next(req))] }));
     await admin("alice").createFlag({ key: "banner", valueType: ValueType.STRING, defaultValue: str("none") });
     await admin("alice").createFlag({ key: "limit", valueType: ValueType.NUMBER, defaultValue: create(ValueSchema, { kind: { case: "numberValue", value: 10 } }) });
     const { experiment } = await admin("alice").createExperiment({
@@ -41,7 +43,11 @@ describe("LottyProvider with the stock OpenFeature server SDK", () => {
     v = (await admin("alice").submitExperiment({ id: experiment!.id, expectedVersion: v })).experiment!.version;
     v = (await admin("bob").approveExperiment({ id: experiment!.id, expectedVersion: v })).experiment!.version;
     await admin("alice").startExperiment({ id: experiment!.id, expectedVersion: v });
-    provider = new LottyProvider({ url, cacheTtlMs: 60_000 });
+    const keys = createClient(ExperimentService, createGrpcTransport({ baseUrl: url, interceptors: [(next) => async (req) => (req.header.set("authorization", `Bearer ${await lotty.auth!.mintToken({ sub: "root", roles: ["admin"] })}`), next(req))] }));
+    const { secret: sdkKey } = await keys.createSdkKey({ name: "provider-test", environment: "test" });
+    // The decision service learns of the key from the change event.
+    await vi.waitFor(() => expect(lotty.modules.find((m) => m.sdkKeys)?.sdkKeys?.verify(sdkKey)).toBeDefined());
+    provider = new LottyProvider({ url, cacheTtlMs: 60_000, sdkKey });
     await OpenFeature.setProviderAndWait(provider);
   }, 60_000);
 

@@ -26,8 +26,13 @@ export const decisionDefinition: ServiceDefinition = {
     // SDK keys come from the ruleset this service loads anyway: no second fetch, and a key is
     // accepted or refused from the same snapshot the decisions are made from.
     const sdkKeys = new SdkKeySet();
+    let saved = "";
     const experiment = observingRulesets(peers.client(ExperimentService), (r) => {
       sdkKeys.replace(r.sdkKeys);
+      // Most ruleset changes leave the keys alone: store the snapshot only when they moved.
+      const snapshot = JSON.stringify(sdkKeys.entries());
+      if (snapshot === saved) return;
+      saved = snapshot;
       void saveSdkKeySnapshot(cache, sdkKeys.entries(), logger);
     });
     const module = await createDecisionService({ db, bus, cache, logger, metrics, experiment, config: decisionConfigFromEnv(process.env) });

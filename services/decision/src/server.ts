@@ -63,7 +63,7 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
       ? undefined
       : new ExposurePublisher(deps.bus, guards.bus, logger, registry, {
           capacity: config.exposureBufferSize,
-          batchSize: 256,
+          batchSize: 500,
           retryMs: config.exposureRetryMs,
         });
   const decider = new Decider({
@@ -81,8 +81,8 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
 
   const subscriptions: Subscription[] = [];
   let resyncTimer: NodeJS.Timeout | undefined;
-  const refresh = (why: string): void => {
-    holder.refresh().catch((err: unknown) => logger.warn({ err, why }, "ruleset refresh failed; serving the last good one"));
+  const refresh = (why: string, run: () => Promise<void> = () => holder.refresh()): void => {
+    run().catch((err: unknown) => logger.warn({ err, why }, "ruleset refresh failed; serving the last good one"));
   };
 
   return {
@@ -100,7 +100,7 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
         await deps.bus.subscribe({
           subjects: RULESET_SUBJECTS,
           handler: async (msg) => {
-            // Only status changes are read (end times); every change triggers a refresh.
+            // Status changes also carry end times; the holder decides how to apply each change.
             if (msg.subject === Subjects.experimentStatusChanged) {
               try {
                 ends.apply(fromBinary(ExperimentStatusChangedSchema, msg.data));
@@ -108,7 +108,7 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
                 logger.warn({ err }, "undecodable experiment status change");
               }
             }
-            refresh(msg.subject);
+            refresh(msg.subject, () => holder.onChange(msg.subject, msg.data));
           },
         }),
         await ends.subscribeDurable(deps.bus),

@@ -6,7 +6,7 @@ import { createMemoryCache, type Cache } from "@lotty/platform/cache";
 import { openPglite, type Db } from "@lotty/platform/db";
 import { Subjects } from "@lotty/platform/events";
 import { DecisionReason, RulesetSource } from "@lotty/proto/decision";
-import { ExperimentStatusChangedSchema, ExposureSchema, FlagChangedSchema, type Exposure } from "@lotty/proto/events";
+import { ExperimentStatusChangedSchema, ExposureBatchSchema, FlagChangedSchema, type Exposure } from "@lotty/proto/events";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { breakableBus, breakableCache, breakableDb, FakeExperimentService, startDecision, type Harness, type Outage } from "./harness.js";
 import { ruleset, subjects } from "./fixtures.js";
@@ -235,7 +235,10 @@ describe("degraded mode", () => {
 describe("exposures", () => {
   async function collect(target: Bus): Promise<{ events: Exposure[]; close(): Promise<void> }> {
     const events: Exposure[] = [];
-    const sub = await target.subscribe({ subjects: [Subjects.exposure], handler: async (m) => void events.push(fromBinary(ExposureSchema, m.data)) });
+    const sub = await target.subscribe({
+      subjects: [Subjects.exposureBatches],
+      handler: async (m) => void events.push(...fromBinary(ExposureBatchSchema, m.data).exposures),
+    });
     return { events, close: () => sub.close() };
   }
 

@@ -49,6 +49,11 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // The pool watches only idle clients for 'error': a server that goes away while this one is
+      // checked out would emit it unheard and crash the process. The failing query reports the
+      // outage; the client is marked broken so release destroys it.
+      const onError = (err: Error) => (broken = err);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const out = await fn({ query: queryOn(client) });
@@ -59,6 +64,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
         await client.query("ROLLBACK").catch((e: Error) => (broken = e));
         throw err;
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     },

@@ -8,7 +8,10 @@ export const Subjects = {
   experimentChanged: "lotty.experiment.changed",
   experimentStatusChanged: "lotty.experiment.status_changed",
   reviewRequested: "lotty.experiment.review_requested",
+  /** One message per decision: what older decision services publish (consumers still read it). */
   exposure: "lotty.decision.exposure",
+  /** ExposureBatch: what the decision service publishes. */
+  exposureBatches: "lotty.decision.exposures",
   trackedEvents: "lotty.metrics.events",
   dataQuality: "lotty.metrics.data_quality",
   guardrailTriggered: "lotty.guardrail.triggered",

@@ -27,5 +27,10 @@ export const hostConfigSpec = {
   LOTTY_JWT_SECRET: env.string({ optional: true, secret: true, doc: "Key of user tokens as an HS256 secret (at least 32 characters). The embedded default generates one under LOTTY_DATA_DIR when unset; `lotty token` mints with it." }),
   LOTTY_JWT_ALGORITHMS: env.string({ optional: true, doc: "Accepted token algorithms, comma-separated; default HS256 with a secret, RS256,ES256,EdDSA with a public key or JWKS." }),
   LOTTY_SERVICE_TOKEN_SECRET: env.string({ optional: true, secret: true, doc: "HS256 secret (at least 32 characters) every service shares to sign short-lived service-identity tokens for its peers. Required by standalone services when auth is on; the embedded default generates one." }),
+  LOTTY_ADMISSION: env.oneOf(["on", "off"] as const, { default: "on", doc: "Admission control: under overload, Decide/DecideBatch/OFREP are shed fast (RESOURCE_EXHAUSTED, HTTP 429) by in-flight work and queueing delay, while admin RPCs keep their own budget; health checks are always admitted." }),
+  LOTTY_ADMISSION_DECIDE_MAX_IN_FLIGHT: env.int({ default: 256, min: 1, max: 100_000, doc: "Most decide calls (Decide, DecideBatch, OFREP) in flight at once; the adaptive limit shrinks below it while the queueing delay stands above target." }),
+  LOTTY_ADMISSION_ADMIN_MAX_IN_FLIGHT: env.int({ default: 64, min: 1, max: 100_000, doc: "Most other calls (admin RPCs and routes) in flight at once; a budget of their own, so a flood of decides cannot lock people out." }),
+  LOTTY_ADMISSION_TARGET_DELAY: env.durationMs({ default: 100, doc: "Queueing delay a decide may carry: one that has already waited longer in the server's event loop is shed, and a standing delay above it for a whole interval shrinks the decide limit and sheds a rising share of decides." }),
+  LOTTY_ADMISSION_INTERVAL: env.durationMs({ default: 500, doc: "How long the event-loop delay must stand above target to count as overload; also how often the decide limit adapts (at least 50ms)." }),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url({ optional: true, doc: "OTLP/HTTP endpoint for traces (e.g. `http://otel-collector:4318`); unset = tracing off, at no cost." }),
 };

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRouterTransport } from "@connectrpc/connect";
+import type { AdmissionOptions } from "../admission/index.js";
 import { createHostAuth, isServiceName } from "../auth/host-auth.js";
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, mintUserToken } from "../auth/jwt.js";
 import { loadOrCreateLocalSecrets } from "../auth/local.js";
@@ -12,6 +13,7 @@ import { createMemoryCache } from "../cache/memory.js";
 import { openPglite } from "../db/pglite.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { createRpcServer } from "../rpc/index.js";
+import { startSloMonitor } from "../slo/host.js";
 import type { ServiceDefinition, ServiceModule } from "../service/index.js";
 import { createMetricsRegistry } from "../telemetry/index.js";
 import { lateBoundPeers } from "./peers.js";
@@ -30,6 +32,8 @@ export interface EmbeddedOptions {
    * process, so tests get auth on without configuration (mint tokens with `auth.mintToken`).
    */
   auth?: AuthSettings | false;
+  /** Priority load shedding (main.ts passes LOTTY_ADMISSION_*); none when absent. */
+  admission?: AdmissionOptions;
 }
 
 export interface EmbeddedAuth {
@@ -80,6 +84,7 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
   // In-process calls pass the same checks as calls from outside.
   peers.bind(createRouterTransport(routes, auth ? { router: { interceptors: [auth.interceptor] } } : undefined));
   const http = modules.flatMap((m) => [...(m.http ?? [])]);
+  const slo = startSloMonitor(modules, { bus, registry: metrics, logger });
   const server = createRpcServer({
     name: "lotty",
     routes,
@@ -88,6 +93,8 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
     interceptors: auth ? [auth.interceptor] : [],
     metrics,
     logger,
+    admission: opts.admission,
+    observers: slo ? [slo.interceptor] : [],
   });
   const bound = await server.listen(opts.port, opts.host);
   for (const m of modules) await m.start();
@@ -100,6 +107,7 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
     close() {
       closing ??= (async () => {
         await server.close({ graceMs: 5_000 });
+        await slo?.close();
         for (const m of [...modules].reverse()) await m.close();
         await bus.close();
         await cache.close();

@@ -5,9 +5,11 @@ export { sendText, type HttpRoute, type NodeRequest, type NodeResponse } from ".
 export {
   invalidArgument,
   invalidArguments,
+  fieldViolationsOf,
   notFound,
   alreadyExists,
   failedPrecondition,
   aborted,
   type FieldViolation,
 } from "./errors.js";
+export { DEFAULT_READ_MAX_BYTES, INPUT_LIMITS, lengthViolations, type RpcLimits } from "./limits.js";

@@ -3,11 +3,13 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, file_grpc_health_v1_health } from "@lotty/proto/grpc-health";
 import type { Registry } from "prom-client";
+import { createAdmission, type AdmissionOptions } from "../admission/admission.js";
 import type { Logger } from "../log/index.js";
 import { rpcMetricsInterceptor, tracingServerInterceptor } from "../telemetry/index.js";
 import { HealthState } from "./health.js";
 import { healthzRoute, httpFallback, metricsRoute, type HttpRoute } from "./http-routes.js";
 import { DualProtocolListener } from "./listener.js";
+import { adapterLimits, boundedErrorsInterceptor, nulFreeStringsInterceptor, type RpcLimits } from "./limits.js";
 import { ReflectionIndex, reflectionFiles, reflectionServices, routeReflection } from "./reflection.js";
 
 export interface RpcServerOptions {
@@ -19,6 +21,12 @@ export interface RpcServerOptions {
   http?: HttpRoute[];
   metrics?: Registry;
   logger?: Logger;
+  /** Admission control (priority load shedding), ahead of `interceptors` and `http`; none when absent. */
+  admission?: AdmissionOptions;
+  /** Interceptors that see every call, shed ones included (SLO tracking); they run before admission. */
+  observers?: Interceptor[];
+  /** Request size bounds (default: 4 MiB per message). */
+  limits?: RpcLimits;
 }
 
 export interface RpcServer {
@@ -37,17 +45,25 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   ];
   const health = new HealthState(services);
   const reflection = new ReflectionIndex([...opts.files, file_grpc_health_v1_health, ...reflectionFiles], services);
+  const admission = opts.admission ? createAdmission(opts.admission, { registry: opts.metrics }) : undefined;
   const interceptors = [
+    // Outermost, so it bounds every error sent, whichever layer raised it.
+    boundedErrorsInterceptor(),
     tracingServerInterceptor(),
     ...(opts.metrics ? [rpcMetricsInterceptor(opts.metrics)] : []),
+    ...(opts.observers ?? []),
+    ...(admission ? [admission.interceptor] : []),
     ...(opts.interceptors ?? []),
+    // Last: bad input is judged only for callers that may call at all.
+    nulFreeStringsInterceptor(),
   ];
   const httpRoutes = [
     healthzRoute(() => health.draining),
     ...(opts.metrics ? [metricsRoute(opts.metrics)] : []),
-    ...(opts.http ?? []),
+    ...(admission ? admission.guardHttp(opts.http ?? []) : (opts.http ?? [])),
   ];
   const handler = connectNodeAdapter({
+    ...adapterLimits(opts.limits),
     interceptors,
     routes: (router) => {
       opts.routes(router);
@@ -62,6 +78,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   return {
     async listen(port, host = "0.0.0.0") {
       const bound = await listener.listen(port, host);
+      admission?.start();
       opts.logger?.info({ port: bound, host, services }, `${opts.name} listening`);
       return { port: bound };
     },
@@ -70,6 +87,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         opts.logger?.info({ graceMs }, `${opts.name} draining`);
         health.shutdown();
         await listener.close(graceMs);
+        admission?.close();
         opts.logger?.info(`${opts.name} closed`);
       })();
       return closing;

@@ -1,3 +1,4 @@
+import { admissionFromConfig } from "../admission/config.js";
 import { createHostAuth, isServiceName } from "../auth/host-auth.js";
 import { authSettingsFromConfig } from "../auth/settings.js";
 import { createNatsBus } from "../bus/index.js";
@@ -6,6 +7,7 @@ import { loadConfig, type Config } from "../config/index.js";
 import { ensureDatabase, openPostgres } from "../db/index.js";
 import { createLogger } from "../log/index.js";
 import { createRpcServer, onShutdownSignals } from "../rpc/index.js";
+import { startSloMonitor } from "../slo/host.js";
 import type { ServiceDefinition } from "../service/index.js";
 import { createMetricsRegistry, startTelemetry } from "../telemetry/index.js";
 import { hostConfigSpec } from "../host/config.js";
@@ -62,6 +64,7 @@ export async function runStandalone(def: ServiceDefinition, source: NodeJS.Proce
     auth && isServiceName(def.name) ? [auth.peerInterceptor(def.name)] : [],
   );
   const module = await def.create({ db, bus, cache, logger, metrics, peers });
+  const slo = startSloMonitor([module], { bus, registry: metrics, logger });
   const server = createRpcServer({
     name: def.name,
     routes: (router) => module.register(router),
@@ -70,6 +73,8 @@ export async function runStandalone(def: ServiceDefinition, source: NodeJS.Proce
     interceptors: auth ? [auth.interceptor] : [],
     metrics,
     logger,
+    admission: admissionFromConfig(cfg),
+    observers: slo ? [slo.interceptor] : [],
   });
   const port = source.LOTTY_PORT ? cfg.LOTTY_PORT : def.defaultPort;
   const bound = await server.listen(port, cfg.LOTTY_HOST);
@@ -79,6 +84,7 @@ export async function runStandalone(def: ServiceDefinition, source: NodeJS.Proce
     [
       () => server.close({ graceMs: cfg.LOTTY_SHUTDOWN_GRACE }),
       () => module.close(),
+      async () => slo?.close(),
       () => bus.close(),
       () => cache.close(),
       () => db.close(),

@@ -5,8 +5,9 @@ import type { Cache } from "@lotty/platform/cache";
 import type { Logger } from "@lotty/platform/log";
 import type { Guard } from "@lotty/platform/resilience";
 import { GetRulesetStatusResponseSchema, RulesetSource, type GetRulesetStatusResponse } from "@lotty/proto/decision";
-import { RulesetSchema, type ExperimentService, type Ruleset } from "@lotty/proto/experiment";
+import { RulesetSchema, type ExperimentService, type Ruleset, type RulesetFlag } from "@lotty/proto/experiment";
 import { compileRuleset, EMPTY_RULESET, type CompiledRuleset } from "../domain/index.js";
+import { decodeChange, withFlag, type RulesetChange } from "./changes.js";
 
 export const SNAPSHOT_KEY = "lotty:decision:ruleset";
 
@@ -23,6 +24,8 @@ export interface RulesetHolderDeps {
  */
 export class RulesetHolder {
   private compiled: CompiledRuleset = EMPTY_RULESET;
+  /** What `compiled` was compiled from, kept for the snapshot after in-place changes. */
+  private raw: Ruleset | undefined;
   private source = RulesetSource.EMPTY;
   private loadMs = 0;
   private inflight: Promise<void> | undefined;
@@ -61,6 +64,31 @@ export class RulesetHolder {
   }
 
   /**
+   * Handles a ruleset change event. A flag change that is all of the next version is applied in
+   * place (no GetRuleset round trip); a version this replica already serves is ignored; anything
+   * else (a gap, an experiment change, an undecodable event) refreshes. A missed event leaves a
+   * gap that the next event or the periodic resync heals.
+   */
+  onChange(subject: string, data: Uint8Array): Promise<void> {
+    let change: RulesetChange;
+    try {
+      change = decodeChange(subject, data);
+    } catch (err) {
+      this.deps.logger.warn({ err, subject }, "undecodable ruleset change; refreshing");
+      return this.refresh();
+    }
+    // Version 0 means the producer did not say which version: refresh.
+    if (this.source === RulesetSource.LIVE && change.version > 0n) {
+      if (change.version <= this.compiled.version) return Promise.resolve();
+      if (change.flag && change.version === this.compiled.version + 1n) {
+        this.applyFlag(change.version, change.flag);
+        return Promise.resolve();
+      }
+    }
+    return this.refresh();
+  }
+
+  /**
    * Asks the experiment service for anything newer. Concurrent calls share one request, and a
    * call arriving while one is in flight triggers exactly one more afterwards (it may have been
    * caused by a change the in-flight request did not see).
@@ -89,8 +117,25 @@ export class RulesetHolder {
     const ifNewerThan = this.source === RulesetSource.LIVE ? this.compiled.version : 0n;
     const res = await this.deps.guards.experiment.execute((signal) => this.deps.experiment.getRuleset({ ifNewerThan }, { signal }));
     if (res.notModified || !res.ruleset) return;
+    // An event applied in place while this request was in flight may already be newer.
+    if (this.source === RulesetSource.LIVE && res.ruleset.version <= this.compiled.version) return;
     this.install(res.ruleset, RulesetSource.LIVE);
-    const snapshot = Buffer.from(toBinary(RulesetSchema, res.ruleset)).toString("base64");
+    this.saveSnapshot(res.ruleset);
+  }
+
+  private applyFlag(version: bigint, flag: RulesetFlag): void {
+    this.compiled = withFlag(this.compiled, version, flag);
+    this.loadMs = Date.now();
+    if (!this.raw) return;
+    // A copy: the loaded ruleset may be shared with its producer (in-process transports).
+    const flags = this.raw.flags.filter((f) => f.key !== flag.key);
+    flags.push(flag);
+    this.raw = { ...this.raw, version, flags };
+    this.saveSnapshot(this.raw);
+  }
+
+  private saveSnapshot(ruleset: Ruleset): void {
+    const snapshot = Buffer.from(toBinary(RulesetSchema, ruleset)).toString("base64");
     this.deps.guards.cache.execute(() => this.deps.cache.set(SNAPSHOT_KEY, snapshot)).catch((err: unknown) => {
       this.deps.logger.warn({ err }, "could not store the ruleset snapshot");
     });
@@ -100,6 +145,7 @@ export class RulesetHolder {
     const compiled = compileRuleset(ruleset);
     for (const e of compiled.errors) this.deps.logger.error(e, "experiment left out of the ruleset: it does not compile");
     this.compiled = compiled;
+    this.raw = ruleset;
     this.source = source;
     this.loadMs = Date.now();
     this.deps.logger.info({ version: ruleset.version.toString(), source: RulesetSource[source] }, "ruleset loaded");

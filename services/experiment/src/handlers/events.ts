@@ -8,15 +8,17 @@ import {
   FlagChangedSchema,
   ReviewRequestedSchema,
 } from "@lotty/proto/events";
-import type { Experiment } from "@lotty/proto/experiment";
+import type { Experiment, Flag } from "@lotty/proto/experiment";
 import { randomUUID } from "node:crypto";
 import { statusName } from "../domain/lifecycle.js";
 import type { StoredActor } from "../store/audit.js";
 import type { PendingEvent } from "./context.js";
 
-export function flagChanged(flagKey: string, change: string, rulesetVersion: bigint, now: Date): PendingEvent {
+/** `whole`: the flag after a change that is all of this ruleset version (replicas apply it in place). */
+export function flagChanged(flagKey: string, change: string, rulesetVersion: bigint, now: Date, whole?: Flag): PendingEvent {
   const eventId = randomUUID();
-  const msg = create(FlagChangedSchema, { eventId, occurTime: timestampFromDate(now), flagKey, change, rulesetVersion });
+  const flag = whole && { key: whole.key, valueType: whole.valueType, defaultValue: whole.defaultValue };
+  const msg = create(FlagChangedSchema, { eventId, occurTime: timestampFromDate(now), flagKey, change, rulesetVersion, flag });
   return { subject: Subjects.flagChanged, send: (bus) => publishEvent(bus, Subjects.flagChanged, FlagChangedSchema, msg, eventId) };
 }
 

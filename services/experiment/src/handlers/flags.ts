@@ -21,7 +21,7 @@ export function flagHandlers(deps: Deps): Slice<FlagRpcs> {
       const flag = await inTransaction(deps, async (tx, events) => {
         const created = await insertFlag(tx, create(FlagSchema, { key: req.key, description: req.description, valueType: req.valueType, defaultValue: req.defaultValue }), now);
         if (!created) throw alreadyExists("flag", req.key);
-        events.push(flagChanged(created.key, "created", await bumpRulesetVersion(tx), now));
+        events.push(flagChanged(created.key, "created", await bumpRulesetVersion(tx), now, created));
         return created;
       });
       return { flag };
@@ -61,7 +61,7 @@ export function flagHandlers(deps: Deps): Slice<FlagRpcs> {
         });
         const updated = await updateFlag(tx, next, req.expectedVersion, now);
         if (!updated) throw aborted(`flag "${req.key}" is at version ${cur.version}, not ${req.expectedVersion}; reload and retry`);
-        events.push(flagChanged(updated.key, "updated", await bumpRulesetVersion(tx), now));
+        events.push(flagChanged(updated.key, "updated", await bumpRulesetVersion(tx), now, updated));
         return updated;
       });
       return { flag };

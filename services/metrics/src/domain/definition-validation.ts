@@ -1,13 +1,16 @@
-import type { FieldViolation } from "@lotty/platform/rpc";
+import { INPUT_LIMITS, lengthViolations, type FieldViolation } from "@lotty/platform/rpc";
 import { EventFieldType, MetricType, type EventType, type Metric } from "@lotty/proto/metrics";
 
 const KEY = /^[a-z][a-z0-9_.-]*$/;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_EVENT_FIELDS = 100;
 
 /** Violations of an event type definition (empty = valid). */
 export function validateEventType(t: EventType): FieldViolation[] {
   const out: FieldViolation[] = [];
   if (!KEY.test(t.key)) out.push({ field: "event_type.key", description: "must match ^[a-z][a-z0-9_.-]*$" });
+  out.push(...lengthViolations([["event_type.key", t.key, INPUT_LIMITS.keyLength], ["event_type.description", t.description, INPUT_LIMITS.textLength]]));
+  if (t.fields.length > MAX_EVENT_FIELDS) out.push({ field: "event_type.fields", description: `at most ${MAX_EVENT_FIELDS} fields` });
   const seen = new Set<string>();
   t.fields.forEach((f, i) => {
     if (!FIELD_NAME.test(f.name)) out.push({ field: `event_type.fields[${i}].name`, description: "must match ^[A-Za-z_][A-Za-z0-9_]*$" });
@@ -26,6 +29,15 @@ export function validateMetric(m: Metric): FieldViolation[] {
   const out: FieldViolation[] = [];
   const bad = (field: string, description: string) => out.push({ field: `metric.${field}`, description });
   if (!KEY.test(m.key)) bad("key", "must match ^[a-z][a-z0-9_.-]*$");
+  out.push(
+    ...lengthViolations([
+      ["metric.key", m.key, INPUT_LIMITS.keyLength],
+      ["metric.name", m.name, INPUT_LIMITS.nameLength],
+      ["metric.description", m.description, INPUT_LIMITS.textLength],
+      ["metric.event_type", m.eventType, INPUT_LIMITS.keyLength],
+      ["metric.denominator_event_type", m.denominatorEventType, INPUT_LIMITS.keyLength],
+    ]),
+  );
   if (m.name.trim() === "") bad("name", "is required");
   if (m.type === MetricType.UNSPECIFIED || MetricType[m.type] === undefined) bad("type", "is required");
   if (m.eventType === "") bad("event_type", "is required");
@@ -58,4 +70,13 @@ export function validateCapping(m: Pick<Metric, "capPercentile" | "capValue" | "
 
 export function durationSeconds(d: { seconds: bigint; nanos: number }): number {
   return Number(d.seconds) + d.nanos / 1e9;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+
+/** Violations of an identifier another service issued (an experiment id): no spaces or odd characters, bounded. */
+export function idViolations(field: string, id: string): FieldViolation[] {
+  if (id === "") return [{ field, description: "is required" }];
+  if (!ID.test(id)) return [{ field, description: "must match ^[A-Za-z0-9][A-Za-z0-9_.:-]*$" }];
+  return lengthViolations([[field, id, INPUT_LIMITS.keyLength]]);
 }

@@ -3,8 +3,10 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Db } from "@lotty/platform/db";
 import { alreadyExists, failedPrecondition, invalidArgument, invalidArguments, notFound } from "@lotty/platform/rpc";
 import { MetricDirection, MetricRole, MetricSchema, type MetricsService } from "@lotty/proto/metrics";
-import { validateEventType, validateMetric } from "../domain/definition-validation.js";
+import { idViolations, validateEventType, validateMetric } from "../domain/definition-validation.js";
 import { EXPOSURE_TYPE, MAX_BATCH } from "../domain/event-validation.js";
+
+const MAX_ATTACHMENTS = 100;
 import { trackEvents } from "../ingest/track.js";
 import type { Reporting } from "../reporting.js";
 import * as catalog from "../store/catalog-store.js";
@@ -126,7 +128,9 @@ export function metricsHandlers(deps: { db: Db; reporting: Reporting; clock: () 
     },
 
     async setExperimentMetrics(req) {
-      if (req.experimentId === "") throw invalidArgument("experiment_id", "is required");
+      const badId = idViolations("experiment_id", req.experimentId);
+      if (badId.length > 0) throw invalidArguments(badId);
+      if (req.attachments.length > MAX_ATTACHMENTS) throw invalidArgument("attachments", `at most ${MAX_ATTACHMENTS} metrics per experiment`);
       const known = await metrics.getMetrics(db, req.attachments.map((a) => a.metricKey));
       const seen = new Set<string>();
       const v = req.attachments.flatMap((a, i) => {

@@ -6,6 +6,7 @@ import type { Logger } from "@lotty/platform/log";
 import { ExposureSchema, TrackedEventsSchema, type Exposure } from "@lotty/proto/events";
 import { EventSchema, type Event } from "@lotty/proto/metrics";
 import { EXPOSURE_TYPE, MAX_BATCH } from "../domain/event-validation.js";
+import { subscribeExposureBatches } from "./exposure-batches.js";
 import { trackEvents } from "./track.js";
 
 export const EXPOSURES_DURABLE = "metrics-exposures";
@@ -53,6 +54,7 @@ export async function startConsumers(deps: { db: Db; bus: Bus; logger: Logger; c
         if (e) await ingest([e], Subjects.exposure);
       },
     }),
+    subscribeExposureBatches(deps.bus, { ingest, onUndecodable }),
     // Several subscriptions to one durable split its messages like replicas do: while one batch
     // waits on Postgres, another is decoded and validated (measured in bench/metrics).
     ...Array.from({ length: deps.eventConsumers ?? DEFAULT_EVENT_CONSUMERS }, () =>

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { FieldViolation } from "@lotty/platform/rpc";
+import { INPUT_LIMITS, lengthViolations, type FieldViolation } from "@lotty/platform/rpc";
 import {
   ChannelKind,
   ChannelSchema,
@@ -59,6 +59,12 @@ function checkSecret(v: FieldViolation[], field: string, s: SecretInput, require
   }
 }
 
+/** Violations of a (trimmed) channel name: required and bounded; on create and on update. */
+export function channelNameViolations(name: string): FieldViolation[] {
+  if (!name) return [{ field: "channel.name", description: "required" }];
+  return lengthViolations([["channel.name", name, INPUT_LIMITS.nameLength]]);
+}
+
 /**
  * Parses and validates a channel from the API. `secretOptional`: on update with an unchanged kind
  * the stored secret is kept when none is sent.
@@ -67,7 +73,7 @@ export function parseChannel(c: Channel | undefined, secretOptional: boolean): {
   const v: FieldViolation[] = [];
   if (!c) return { violations: [{ field: "channel", description: "required" }] };
   const name = c.name.trim();
-  if (!name) v.push({ field: "channel.name", description: "required" });
+  v.push(...channelNameViolations(name));
   if (c.config.case === undefined) {
     v.push({ field: "channel.config", description: "one of webhook, slack, telegram or email is required" });
     return { violations: v };

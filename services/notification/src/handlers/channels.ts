@@ -9,7 +9,7 @@ import { testMessage } from "../domain/message.js";
 import type { SecretBox } from "../secrets/secret-box.js";
 import { deleteChannel, getChannel, insertChannel, listChannels, updateChannel, type ChannelRecord } from "../store/channels.js";
 import { decodeCursor, pageSize, paginate } from "../store/pagination.js";
-import { channelToProto, parseChannel, type SecretInput } from "./channel-codec.js";
+import { channelNameViolations, channelToProto, parseChannel, type SecretInput } from "./channel-codec.js";
 
 type ChannelRpcs = Pick<
   ServiceImpl<typeof NotificationService>,
@@ -66,7 +66,8 @@ export function channelHandlers(deps: { db: Db; box: SecretBox; clock: () => Dat
       let next: ChannelRecord = { ...existing, updateTime: deps.clock() };
       if (paths.includes("name")) {
         const name = req.channel.name.trim();
-        if (!name) throw invalidArgument("channel.name", "required");
+        const violations = channelNameViolations(name);
+        if (violations.length > 0) throw invalidArguments(violations);
         next.name = name;
       }
       if (paths.includes("config")) {

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
-import type { FieldViolation } from "@lotty/platform/rpc";
+import { INPUT_LIMITS, lengthViolations, type FieldViolation } from "@lotty/platform/rpc";
 import { RuleSchema, Severity, type Rule } from "@lotty/proto/notification";
 import { unknownPlaceholders } from "../domain/message.js";
 import { EVENT_TYPES, isEventType, Level, type EventType } from "../domain/notice.js";
@@ -34,6 +34,15 @@ export function parseRule(r: Rule | undefined): { spec?: RuleSpec; violations: F
   const v: FieldViolation[] = [];
   const name = r.name.trim();
   if (!name) v.push({ field: "rule.name", description: "required" });
+  v.push(
+    ...lengthViolations([
+      ["rule.name", name, INPUT_LIMITS.nameLength],
+      ["rule.owner", r.owner, INPUT_LIMITS.nameLength],
+      ["rule.experiment_id", r.experimentId, INPUT_LIMITS.keyLength],
+      ["rule.flag_key", r.flagKey, INPUT_LIMITS.keyLength],
+      ["rule.template", r.template, INPUT_LIMITS.textLength],
+    ]),
+  );
   r.eventTypes.forEach((t, i) => {
     if (!isEventType(t)) v.push({ field: `rule.event_types[${i}]`, description: `unknown event type "${t}"; one of ${EVENT_TYPES.join(", ")}` });
   });

@@ -8,6 +8,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Actor } from "../../common/v1/common_pb.js";
 import { file_lotty_common_v1_common } from "../../common/v1/common_pb.js";
+import type { RulesetFlag } from "../../experiment/v1/ruleset_pb.js";
+import { file_lotty_experiment_v1_ruleset } from "../../experiment/v1/ruleset_pb.js";
 import type { Event } from "../../metrics/v1/metrics_pb.js";
 import { file_lotty_metrics_v1_metrics } from "../../metrics/v1/metrics_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file lotty/events/v1/events.proto.
  */
 export const file_lotty_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Chxsb3R0eS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEg9sb3R0eS5ldmVudHMudjEiigEKC0ZsYWdDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGZsYWdfa2V5GAMgASgJEg4KBmNoYW5nZRgEIAEoCRIXCg9ydWxlc2V0X3ZlcnNpb24YBSABKAMipwEKEUV4cGVyaW1lbnRDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWV4cGVyaW1lbnRfaWQYAyABKAkSEAoIZmxhZ19rZXkYBCABKAkSFwoPcnVsZXNldF92ZXJzaW9uGAUgASgDEg4KBmNoYW5nZRgGIAEoCSLqAgoXRXhwZXJpbWVudFN0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSLgoKb2NjdXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhwZXJpbWVudF9pZBgDIAEoCRIXCg9leHBlcmltZW50X25hbWUYBCABKAkSEAoIZmxhZ19rZXkYBSABKAkSDQoFb3duZXIYBiABKAkSEwoLZnJvbV9zdGF0dXMYByABKAkSEQoJdG9fc3RhdHVzGAggASgJEiUKBWFjdG9yGAkgASgLMhYubG90dHkuY29tbW9uLnYxLkFjdG9yEg4KBnJlYXNvbhgKIAEoCRIPCgdvdXRjb21lGAsgASgJEhcKD3dpbm5pbmdfdmFyaWFudBgMIAEoCRIaChJleHBlcmltZW50X3ZlcnNpb24YDSABKAMSFwoPcnVsZXNldF92ZXJzaW9uGA4gASgDIrwBCg9SZXZpZXdSZXF1ZXN0ZWQSEAoIZXZlbnRfaWQYASABKAkSLgoKb2NjdXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhwZXJpbWVudF9pZBgDIAEoCRIXCg9leHBlcmltZW50X25hbWUYBCABKAkSDQoFb3duZXIYBSABKAkSEQoJYXBwcm92ZXJzGAYgAygJEhUKDW1pbl9hcHByb3ZhbHMYByABKAUi8gEKCEV4cG9zdXJlEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2RlY2lzaW9uX2lkGAMgASgJEhIKCnN1YmplY3RfaWQYBCABKAkSEAoIZmxhZ19rZXkYBSABKAkSFQoNZXhwZXJpbWVudF9pZBgGIAEoCRIPCgd2YXJpYW50GAcgASgJEg4KBnJlYXNvbhgIIAEoCRIXCg9ydWxlc2V0X3ZlcnNpb24YCSABKAMSGAoQZmlyc3RfYXNzaWdubWVudBgKIAEoCCI4Cg1UcmFja2VkRXZlbnRzEicKBmV2ZW50cxgBIAMoCzIXLmxvdHR5Lm1ldHJpY3MudjEuRXZlbnQi/wIKEkd1YXJkcmFpbFRyaWdnZXJlZBIQCghldmVudF9pZBgBIAEoCRIuCgpvY2N1cl90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp0cmlnZ2VyX2lkGAMgASgJEhQKDGd1YXJkcmFpbF9pZBgEIAEoCRIVCg1leHBlcmltZW50X2lkGAUgASgJEhcKD2V4cGVyaW1lbnRfbmFtZRgGIAEoCRIQCghmbGFnX2tleRgHIAEoCRINCgVvd25lchgIIAEoCRISCgptZXRyaWNfa2V5GAkgASgJEg8KB3ZhcmlhbnQYCiABKAkSEQoJdGhyZXNob2xkGAsgASgBEhYKDm9ic2VydmVkX3ZhbHVlGAwgASgBEhYKDndpbmRvd19zZWNvbmRzGA0gASgDEg4KBmFjdGlvbhgOIAEoCRIPCgdhcHBsaWVkGA8gASgIEhAKCHN3ZWVwX2lkGBAgASgJEhEKCXJ1bGVfa2luZBgRIAEoCSKcAgoQQXV0b3BpbG90U3RlcHBlZBIQCghldmVudF9pZBgBIAEoCRIuCgpvY2N1cl90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1leHBlcmltZW50X2lkGAMgASgJEhcKD2V4cGVyaW1lbnRfbmFtZRgEIAEoCRINCgVvd25lchgFIAEoCRIOCgZhY3Rpb24YBiABKAkSEQoJZnJvbV9zdGVwGAcgASgFEg8KB3RvX3N0ZXAYCCABKAUSGgoSdHJhZmZpY19hbGxvY2F0aW9uGAkgASgBEg4KBnJlYXNvbhgKIAEoCRInCgZjaGVja3MYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0It4BCgdTbG9CdXJuEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgsKA3NsbxgDIAEoCRIVCg1leHBlcmltZW50X2lkGAQgASgJEhYKDmJ1cm5fcmF0ZV9sb25nGAUgASgBEhcKD2J1cm5fcmF0ZV9zaG9ydBgGIAEoARIRCgl0aHJlc2hvbGQYByABKAESEwoLbG9uZ193aW5kb3cYCCABKAkSFAoMc2hvcnRfd2luZG93GAkgASgJIp0BChJEYXRhUXVhbGl0eVdhcm5pbmcSEAoIZXZlbnRfaWQYASABKAkSLgoKb2NjdXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhwZXJpbWVudF9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSDwoHcF92YWx1ZRgGIAEoAWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_lotty_common_v1_common, file_lotty_metrics_v1_metrics]);
+  fileDesc("Chxsb3R0eS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEg9sb3R0eS5ldmVudHMudjEiugEKC0ZsYWdDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGZsYWdfa2V5GAMgASgJEg4KBmNoYW5nZRgEIAEoCRIXCg9ydWxlc2V0X3ZlcnNpb24YBSABKAMSLgoEZmxhZxgGIAEoCzIgLmxvdHR5LmV4cGVyaW1lbnQudjEuUnVsZXNldEZsYWcipwEKEUV4cGVyaW1lbnRDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWV4cGVyaW1lbnRfaWQYAyABKAkSEAoIZmxhZ19rZXkYBCABKAkSFwoPcnVsZXNldF92ZXJzaW9uGAUgASgDEg4KBmNoYW5nZRgGIAEoCSLqAgoXRXhwZXJpbWVudFN0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSLgoKb2NjdXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhwZXJpbWVudF9pZBgDIAEoCRIXCg9leHBlcmltZW50X25hbWUYBCABKAkSEAoIZmxhZ19rZXkYBSABKAkSDQoFb3duZXIYBiABKAkSEwoLZnJvbV9zdGF0dXMYByABKAkSEQoJdG9fc3RhdHVzGAggASgJEiUKBWFjdG9yGAkgASgLMhYubG90dHkuY29tbW9uLnYxLkFjdG9yEg4KBnJlYXNvbhgKIAEoCRIPCgdvdXRjb21lGAsgASgJEhcKD3dpbm5pbmdfdmFyaWFudBgMIAEoCRIaChJleHBlcmltZW50X3ZlcnNpb24YDSABKAMSFwoPcnVsZXNldF92ZXJzaW9uGA4gASgDIrwBCg9SZXZpZXdSZXF1ZXN0ZWQSEAoIZXZlbnRfaWQYASABKAkSLgoKb2NjdXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhwZXJpbWVudF9pZBgDIAEoCRIXCg9leHBlcmltZW50X25hbWUYBCABKAkSDQoFb3duZXIYBSABKAkSEQoJYXBwcm92ZXJzGAYgAygJEhUKDW1pbl9hcHByb3ZhbHMYByABKAUi8gEKCEV4cG9zdXJlEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2RlY2lzaW9uX2lkGAMgASgJEhIKCnN1YmplY3RfaWQYBCABKAkSEAoIZmxhZ19rZXkYBSABKAkSFQoNZXhwZXJpbWVudF9pZBgGIAEoCRIPCgd2YXJpYW50GAcgASgJEg4KBnJlYXNvbhgIIAEoCRIXCg9ydWxlc2V0X3ZlcnNpb24YCSABKAMSGAoQZmlyc3RfYXNzaWdubWVudBgKIAEoCCI9Cg1FeHBvc3VyZUJhdGNoEiwKCWV4cG9zdXJlcxgBIAMoCzIZLmxvdHR5LmV2ZW50cy52MS5FeHBvc3VyZSI4Cg1UcmFja2VkRXZlbnRzEicKBmV2ZW50cxgBIAMoCzIXLmxvdHR5Lm1ldHJpY3MudjEuRXZlbnQi/wIKEkd1YXJkcmFpbFRyaWdnZXJlZBIQCghldmVudF9pZBgBIAEoCRIuCgpvY2N1cl90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp0cmlnZ2VyX2lkGAMgASgJEhQKDGd1YXJkcmFpbF9pZBgEIAEoCRIVCg1leHBlcmltZW50X2lkGAUgASgJEhcKD2V4cGVyaW1lbnRfbmFtZRgGIAEoCRIQCghmbGFnX2tleRgHIAEoCRINCgVvd25lchgIIAEoCRISCgptZXRyaWNfa2V5GAkgASgJEg8KB3ZhcmlhbnQYCiABKAkSEQoJdGhyZXNob2xkGAsgASgBEhYKDm9ic2VydmVkX3ZhbHVlGAwgASgBEhYKDndpbmRvd19zZWNvbmRzGA0gASgDEg4KBmFjdGlvbhgOIAEoCRIPCgdhcHBsaWVkGA8gASgIEhAKCHN3ZWVwX2lkGBAgASgJEhEKCXJ1bGVfa2luZBgRIAEoCSKcAgoQQXV0b3BpbG90U3RlcHBlZBIQCghldmVudF9pZBgBIAEoCRIuCgpvY2N1cl90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1leHBlcmltZW50X2lkGAMgASgJEhcKD2V4cGVyaW1lbnRfbmFtZRgEIAEoCRINCgVvd25lchgFIAEoCRIOCgZhY3Rpb24YBiABKAkSEQoJZnJvbV9zdGVwGAcgASgFEg8KB3RvX3N0ZXAYCCABKAUSGgoSdHJhZmZpY19hbGxvY2F0aW9uGAkgASgBEg4KBnJlYXNvbhgKIAEoCRInCgZjaGVja3MYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0It4BCgdTbG9CdXJuEhAKCGV2ZW50X2lkGAEgASgJEi4KCm9jY3VyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgsKA3NsbxgDIAEoCRIVCg1leHBlcmltZW50X2lkGAQgASgJEhYKDmJ1cm5fcmF0ZV9sb25nGAUgASgBEhcKD2J1cm5fcmF0ZV9zaG9ydBgGIAEoARIRCgl0aHJlc2hvbGQYByABKAESEwoLbG9uZ193aW5kb3cYCCABKAkSFAoMc2hvcnRfd2luZG93GAkgASgJIp0BChJEYXRhUXVhbGl0eVdhcm5pbmcSEAoIZXZlbnRfaWQYASABKAkSLgoKb2NjdXJfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXhwZXJpbWVudF9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSDwoHcF92YWx1ZRgGIAEoAWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_lotty_common_v1_common, file_lotty_experiment_v1_ruleset, file_lotty_metrics_v1_metrics]);
 
 /**
  * Subject lotty.flag.changed: a flag was created, updated or archived.
@@ -52,6 +54,16 @@ export type FlagChanged = Message<"lotty.events.v1.FlagChanged"> & {
    * @generated from field: int64 ruleset_version = 5;
    */
   rulesetVersion: bigint;
+
+  /**
+   * Set only when this flag change is all that ruleset_version changed: the flag as the ruleset
+   * serves it from then on, so a replica holding ruleset_version - 1 applies it in place without
+   * GetRuleset. Unset (the replica reloads the ruleset) on archive and when the same version
+   * changed more, e.g. an experiment completed and its winner became the default.
+   *
+   * @generated from field: lotty.experiment.v1.RulesetFlag flag = 6;
+   */
+  flag?: RulesetFlag | undefined;
 };
 
 /**
@@ -317,6 +329,28 @@ export const ExposureSchema: GenMessage<Exposure> = /*@__PURE__*/
   messageDesc(file_lotty_events_v1_events, 4);
 
 /**
+ * Subject lotty.decision.exposures: decisions published in batches (one message, one ack per
+ * batch). The message id is the batch id, so a republished batch is dropped; consumers are
+ * idempotent per exposure (event_id) all the same. Replaces one message per decision on
+ * lotty.decision.exposure, which consumers still read from older publishers.
+ *
+ * @generated from message lotty.events.v1.ExposureBatch
+ */
+export type ExposureBatch = Message<"lotty.events.v1.ExposureBatch"> & {
+  /**
+   * @generated from field: repeated lotty.events.v1.Exposure exposures = 1;
+   */
+  exposures: Exposure[];
+};
+
+/**
+ * Describes the message lotty.events.v1.ExposureBatch.
+ * Use `create(ExposureBatchSchema)` to create a new message.
+ */
+export const ExposureBatchSchema: GenMessage<ExposureBatch> = /*@__PURE__*/
+  messageDesc(file_lotty_events_v1_events, 5);
+
+/**
  * Subject lotty.metrics.events: high-volume producers send events over NATS instead of
  * TrackEvents; same validation and idempotency.
  *
@@ -334,7 +368,7 @@ export type TrackedEvents = Message<"lotty.events.v1.TrackedEvents"> & {
  * Use `create(TrackedEventsSchema)` to create a new message.
  */
 export const TrackedEventsSchema: GenMessage<TrackedEvents> = /*@__PURE__*/
-  messageDesc(file_lotty_events_v1_events, 5);
+  messageDesc(file_lotty_events_v1_events, 6);
 
 /**
  * Subject lotty.guardrail.triggered: a guardrail fired.
@@ -441,7 +475,7 @@ export type GuardrailTriggered = Message<"lotty.events.v1.GuardrailTriggered"> &
  * Use `create(GuardrailTriggeredSchema)` to create a new message.
  */
 export const GuardrailTriggeredSchema: GenMessage<GuardrailTriggered> = /*@__PURE__*/
-  messageDesc(file_lotty_events_v1_events, 6);
+  messageDesc(file_lotty_events_v1_events, 7);
 
 /**
  * Subject lotty.autopilot.step: the autopilot advanced, stepped back, promoted or stopped.
@@ -512,7 +546,7 @@ export type AutopilotStepped = Message<"lotty.events.v1.AutopilotStepped"> & {
  * Use `create(AutopilotSteppedSchema)` to create a new message.
  */
 export const AutopilotSteppedSchema: GenMessage<AutopilotStepped> = /*@__PURE__*/
-  messageDesc(file_lotty_events_v1_events, 7);
+  messageDesc(file_lotty_events_v1_events, 8);
 
 /**
  * Subject lotty.slo.burn: an SLO's error budget is burning too fast (platform or variant SLO).
@@ -573,7 +607,7 @@ export type SloBurn = Message<"lotty.events.v1.SloBurn"> & {
  * Use `create(SloBurnSchema)` to create a new message.
  */
 export const SloBurnSchema: GenMessage<SloBurn> = /*@__PURE__*/
-  messageDesc(file_lotty_events_v1_events, 8);
+  messageDesc(file_lotty_events_v1_events, 9);
 
 /**
  * Subject lotty.metrics.data_quality: a data-quality warning such as a sample-ratio mismatch.
@@ -619,5 +653,5 @@ export type DataQualityWarning = Message<"lotty.events.v1.DataQualityWarning"> &
  * Use `create(DataQualityWarningSchema)` to create a new message.
  */
 export const DataQualityWarningSchema: GenMessage<DataQualityWarning> = /*@__PURE__*/
-  messageDesc(file_lotty_events_v1_events, 9);
+  messageDesc(file_lotty_events_v1_events, 10);
 
