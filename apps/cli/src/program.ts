@@ -5,7 +5,7 @@ import { domainCommands } from "./commands/domains.js";
 import { experimentCommands } from "./commands/experiments.js";
 import { eventCommands } from "./commands/events.js";
 import { flagCommands } from "./commands/flags.js";
-import { guardrailCommands } from "./commands/guardrails.js";
+import { autopilotCommand, guardrailCommands } from "./commands/guardrails.js";
 import { metricCommands } from "./commands/metrics.js";
 import { reportCommand } from "./commands/report.js";
 import { keyCommands } from "./commands/keys.js";
@@ -36,6 +36,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   metricCommands(program, context);
   reportCommand(program, context);
   guardrailCommands(program, context);
+  autopilotCommand(program.commands.find((c) => c.name() === "experiments")!, context);
   keyCommands(program, context);
   tokenCommand(program, context, env);
 

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { Queryable } from "@lotty/platform/db";
-import { invalidArgument, notFound } from "@lotty/platform/rpc";
+import { invalidArgument, invalidArguments, notFound } from "@lotty/platform/rpc";
 import { TimeWindowSchema, type TimeWindow } from "@lotty/proto/common";
 import type { ExperimentService } from "@lotty/proto/experiment";
 import {
@@ -18,7 +18,7 @@ import {
   type MetricValue,
   type Report,
 } from "@lotty/proto/metrics";
-import { durationSeconds } from "./domain/definition-validation.js";
+import { durationSeconds, timestampViolations } from "./domain/definition-validation.js";
 import {
   applyCorrection,
   metricReport,
@@ -66,6 +66,8 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
   }
 
   function resolveWindow(w: TimeWindow | undefined, run: Window, field: string): Window {
+    const bad = [...timestampViolations(`${field}.start`, w?.start), ...timestampViolations(`${field}.end`, w?.end)];
+    if (bad.length > 0) throw invalidArguments(bad);
     const out = { start: w?.start ? timestampDate(w.start) : run.start, end: w?.end ? timestampDate(w.end) : run.end };
     if (out.start && out.end && out.start >= out.end) throw invalidArgument(field, "start must be before end");
     return out;

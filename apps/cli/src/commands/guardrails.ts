@@ -203,7 +203,13 @@ export function guardrailCommands(program: Command, ctx: () => CliContext): void
       ctx().out.list(TriggerSchema, triggers, triggerColumns);
     });
 
-  cmd
+  autopilotCommand(cmd, ctx);
+}
+
+/** `autopilot <experiment>`, under `guardrails` and under `experiments`. */
+export function autopilotCommand(parent: Command, ctx: () => CliContext): void {
+  const client = () => ctx().client(GuardrailService);
+  parent
     .command("autopilot <experiment>")
     .description("show an experiment's autopilot and its decisions; --hold, --resume or --skip control it (audited)")
     .option("--hold", "stop advancing (safety actions still apply)")

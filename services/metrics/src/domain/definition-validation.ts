@@ -80,3 +80,22 @@ export function idViolations(field: string, id: string): FieldViolation[] {
   if (!ID.test(id)) return [{ field, description: "must match ^[A-Za-z0-9][A-Za-z0-9_.:-]*$" }];
   return lengthViolations([[field, id, INPUT_LIMITS.keyLength]]);
 }
+
+/** A key as event types and metrics have them (the shape page tokens decode to). */
+export function isKey(s: string): boolean {
+  return s.length <= INPUT_LIMITS.keyLength && KEY.test(s);
+}
+
+// The range google.protobuf.Timestamp allows (0001-01-01 to 9999-12-31); outside it dates are
+// invalid in JavaScript or Postgres.
+const MIN_SECONDS = -62_135_596_800n;
+const MAX_SECONDS = 253_402_300_799n;
+
+/** Violations of a timestamp a caller sent (a report window bound). */
+export function timestampViolations(field: string, t: { seconds: bigint; nanos: number } | undefined): FieldViolation[] {
+  if (!t) return [];
+  if (t.seconds < MIN_SECONDS || t.seconds > MAX_SECONDS || t.nanos < 0 || t.nanos > 999_999_999) {
+    return [{ field, description: "must be between 0001-01-01 and 9999-12-31" }];
+  }
+  return [];
+}

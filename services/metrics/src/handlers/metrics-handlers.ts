@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Db } from "@lotty/platform/db";
 import { alreadyExists, failedPrecondition, invalidArgument, invalidArguments, notFound } from "@lotty/platform/rpc";
 import { MetricDirection, MetricRole, MetricSchema, type MetricsService } from "@lotty/proto/metrics";
-import { idViolations, validateEventType, validateMetric } from "../domain/definition-validation.js";
+import { idViolations, isKey, validateEventType, validateMetric } from "../domain/definition-validation.js";
 import { EXPOSURE_TYPE, MAX_BATCH } from "../domain/event-validation.js";
 
 const MAX_ATTACHMENTS = 100;
@@ -17,7 +17,10 @@ const MAX_PAGE = 1000;
 
 function page(size: number, token: string): { limit: number; after: string } {
   if (size < 0) throw invalidArgument("page_size", "must not be negative");
-  return { limit: Math.min(size || DEFAULT_PAGE, MAX_PAGE), after: token === "" ? "" : Buffer.from(token, "base64url").toString() };
+  const after = token === "" ? "" : Buffer.from(token, "base64url").toString();
+  // Tokens are encoded keys; anything else (a NUL, odd bytes) would only fail later in SQL.
+  if (after !== "" && !isKey(after)) throw invalidArgument("page_token", "is not a page token this service issued");
+  return { limit: Math.min(size || DEFAULT_PAGE, MAX_PAGE), after };
 }
 
 function nextToken<T extends { key: string }>(items: T[], limit: number): string {
