@@ -13,3 +13,4 @@ export {
   type FieldViolation,
 } from "./errors.js";
 export { DEFAULT_READ_MAX_BYTES, INPUT_LIMITS, lengthViolations, type RpcLimits } from "./limits.js";
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, nextPage, pageOf, type Page } from "./pagination.js";
