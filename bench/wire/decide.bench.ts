@@ -8,6 +8,7 @@
 //   BENCH_PEER=0 …                                      (skips @unleash/proxy)
 //   BENCH_EXPOSURES=off …                               (LOTTY_DECISION_EXPOSURES: what publishing costs)
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { DecideBatchRequestSchema, DecideRequestSchema, DecisionReason } from "@lotty/proto/decision";
 import { HealthCheckRequestSchema } from "@lotty/proto/grpc-health";
 import { freePort, startNode } from "../../test/support/process.js";
@@ -88,16 +89,21 @@ try {
     const rpc = histogramDiff(before, after, "lotty_rpc_duration_seconds", { method });
     const isDecide = method !== CHECK;
     const decide = isDecide ? histogramDiff(before, after, "lotty_decision_decide_seconds") : undefined;
-    const errors =
-      sample(after, "lotty_rpc_requests_total", { method }) -
-      sample(before, "lotty_rpc_requests_total", { method }) -
-      (sample(after, "lotty_rpc_requests_total", { method, code: "ok" }) - sample(before, "lotty_rpc_requests_total", { method, code: "ok" }));
+    const served = (code: string) => sample(after, "lotty_rpc_requests_total", { method, code }) - sample(before, "lotty_rpc_requests_total", { method, code });
+    // Which codes the non-ok answers had, so the errors column explains itself (e.g. admission sheds).
+    const errorCodes = Object.values(Code)
+      .filter((c): c is string => typeof c === "string")
+      .map((c) => c.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase())
+      .map((c) => [c, served(c)] as const)
+      .filter(([, n]) => n > 0);
+    const errors = errorCodes.reduce((a, [, n]) => a + n, 0);
     const reasons = isDecide
       ? Object.values(DecisionReason)
           .filter((r): r is string => typeof r === "string")
           .map((r) => [r.toLowerCase(), sample(after, "lotty_decision_decisions_total", { reason: r.toLowerCase() }) - sample(before, "lotty_decision_decisions_total", { reason: r.toLowerCase() })] as const)
           .filter(([, n]) => n > 0)
           .map(([r, n]) => `${r} ${n}`)
+          .concat(errorCodes.map(([c, n]) => `non-ok ${c} ${n}`))
           .join(", ")
       : "";
     const row: Row = {
@@ -134,7 +140,7 @@ try {
   for (round = 1; round <= ROUNDS; round++) {
     await measure("floor: Health/Check", g, CHECK, 1, grpc(CHECK, checkBody));
     await measure("Decide, no-history flag", g, DECIDE, 1, grpc(DECIDE, decideBody(PLAIN)));
-    await measure("Decide, experiment flag (1 subject: sticky, 1 Redis read)", g, DECIDE, 1, grpc(DECIDE, decideBody(EXP)));
+    await measure("Decide, experiment flag (1 subject, sticky)", g, DECIDE, 1, grpc(DECIDE, decideBody(EXP)));
     await measure("DecideBatch, 20 no-history flags", g, DECIDE_BATCH, 20, grpc(DECIDE_BATCH, batchBody));
     await measure("floor: Health/Check", g, CHECK, 1, grpc(CHECK, checkBody));
 

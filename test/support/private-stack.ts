@@ -38,7 +38,11 @@ export interface PrivateStack {
 export async function startPrivateStack(opts: { extraEnv?: Record<string, string> } = {}): Promise<PrivateStack> {
   const closers: (() => Promise<unknown>)[] = [];
   const replicas = new Map<ServiceName, ServiceReplica[]>(SERVICES.map((s) => [s, []]));
+  /** Processes still starting: close() waits for them, so none outlives the stack. */
+  const starting = new Set<Promise<RunningProcess>>();
   const close = async () => {
+    // A failed test may close the stack while a replica is still starting (its closer comes after).
+    await Promise.allSettled([...starting]);
     // Reverse order of start; one failing closer must not leave the others running.
     for (const c of closers.splice(0).reverse()) await c().catch((err: unknown) => console.error("cleanup:", err));
   };
@@ -75,7 +79,11 @@ export async function startPrivateStack(opts: { extraEnv?: Record<string, string
         LOTTY_PORT: String(port),
         DATABASE_URL: `postgres://postgres@127.0.0.1:${postgresProxy.port}/${databaseName(service)}`,
       };
-      const spawn = () => startNode(`${service}#${list.length + 1}`, `services/${service}/src/main.ts`, config, new RegExp(`lotty-${service} ready`), 45_000);
+      const spawn = () => {
+        const started = startNode(`${service}#${list.length + 1}`, `services/${service}/src/main.ts`, config, new RegExp(`lotty-${service} ready`), 45_000);
+        starting.add(started);
+        return started.finally(() => starting.delete(started));
+      };
       let proc: RunningProcess = await spawn();
       const earlier: string[] = [];
       // The variable, not this process: restart() replaces it.

@@ -15,7 +15,15 @@ const logger = createLogger("lotty", { level: cfg.LOTTY_LOG_LEVEL });
 // Secrets generated into the data directory at first start fill in what is not configured.
 const local = cfg.LOTTY_AUTH === "on" ? loadOrCreateLocalSecrets(cfg.LOTTY_DATA_DIR) : undefined;
 const auth = authSettingsFromConfig(cfg, local?.secrets) ?? false;
-const lotty = await startEmbedded(allServices, { port: cfg.LOTTY_PORT, host: cfg.LOTTY_HOST, dataDir: cfg.LOTTY_DATA_DIR, logger, auth, admission: admissionFromConfig(cfg) });
+const lotty = await startEmbedded(allServices, {
+  port: cfg.LOTTY_PORT,
+  host: cfg.LOTTY_HOST,
+  dataDir: cfg.LOTTY_DATA_DIR,
+  logger,
+  auth,
+  admission: admissionFromConfig(cfg),
+  limits: { readMaxBytes: cfg.LOTTY_RPC_MAX_REQUEST_SIZE },
+});
 const url = `http://${cfg.LOTTY_HOST}:${lotty.port}`;
 if (local?.created && auth && auth.jwt.key.kind === "secret") {
   await announceFirstStart(lotty, url, cfg.LOTTY_DATA_DIR).catch((err: unknown) => {

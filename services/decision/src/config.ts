@@ -12,8 +12,12 @@ export interface DecisionConfig {
   resyncIntervalMs: number;
   /** Lifetime of a subject's assignment hash in Redis (Postgres keeps them for good). */
   assignmentCacheTtlMs: number;
-  /** Subjects whose assignments are remembered in process for degraded answers. */
-  recentSubjects: number;
+  /**
+   * Subjects whose stored assignments this replica keeps in memory (least recently used out):
+   * a returning subject is answered from there without Redis, and when Redis and Postgres both
+   * fail a degraded answer can still keep its variant.
+   */
+  knownSubjects: number;
   timeouts: { cacheMs: number; dbMs: number; experimentMs: number; busMs: number };
   /**
    * How long a dependency's open circuit fails fast before one trial call. Short: while it is
@@ -29,7 +33,7 @@ export const DEFAULT_CONFIG: DecisionConfig = {
   exposureRetryMs: 1_000,
   resyncIntervalMs: 30_000,
   assignmentCacheTtlMs: 30 * 24 * 3600 * 1000,
-  recentSubjects: 10_000,
+  knownSubjects: 50_000,
   timeouts: { cacheMs: 100, dbMs: 500, experimentMs: 2_000, busMs: 2_000 },
   circuitHalfOpenMs: 1_000,
 };

@@ -19,7 +19,7 @@ import { registerRpc } from "./handlers/rpc.js";
 import { RulesetHolder } from "./ruleset/holder.js";
 import { AssignmentStore, ExperimentEndStore } from "./store/assignments.js";
 import { ExperimentEnds } from "./store/experiment-ends.js";
-import { AssignmentHistory, RecentAssignments } from "./store/history.js";
+import { AssignmentHistory, KnownAssignments } from "./store/history.js";
 
 export type { DecisionConfig } from "./config.js";
 
@@ -64,6 +64,9 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
       : new ExposurePublisher(deps.bus, guards.bus, logger, registry, {
           capacity: config.exposureBufferSize,
           batchSize: 500,
+          // ~30k decisions/s need either; both keep a batch far below NATS's 1 MiB max_payload.
+          maxBatchSize: 4_000,
+          maxInFlight: 4,
           retryMs: config.exposureRetryMs,
         });
   const decider = new Decider({
@@ -72,7 +75,7 @@ export async function createDecisionService(deps: DecisionServiceDeps): Promise<
     store,
     dbGuard: guards.db,
     ends,
-    recent: new RecentAssignments(config.recentSubjects),
+    known: new KnownAssignments(config.knownSubjects),
     exposures,
     writeMode: config.assignmentWrite,
     logger,

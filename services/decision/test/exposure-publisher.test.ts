@@ -1,11 +1,14 @@
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import fc from "fast-check";
 import type { Bus, PublishOptions } from "@lotty/platform/bus";
 import { Subjects } from "@lotty/platform/events";
 import { createGuard } from "@lotty/platform/resilience";
 import { ExposureBatchSchema } from "@lotty/proto/events";
 import { Registry } from "prom-client";
 import { describe, expect, it, vi } from "vitest";
-import { ExposurePublisher, type ExposureRecord } from "../src/exposures/publisher.js";
+import { encodeExposureBatch } from "../src/exposures/encode.js";
+import { ExposurePublisher, MAX_BATCH_BYTES, type ExposureRecord } from "../src/exposures/publisher.js";
 import { silentLogger } from "./harness.js";
 
 interface Sent {
@@ -31,10 +34,10 @@ function recordingBus() {
   return { bus, sent, state };
 }
 
-function publisher(bus: Bus, opts: { capacity?: number; batchSize?: number } = {}) {
+function publisher(bus: Bus, opts: { capacity?: number; batchSize?: number; maxBatchSize?: number; maxInFlight?: number } = {}) {
   // A generous circuit so the retry test sees every attempt reach the bus.
   const guard = createGuard("nats-test", { timeoutMs: 1_000, failureThreshold: 1_000, halfOpenAfterMs: 10 });
-  return new ExposurePublisher(bus, guard, silentLogger, new Registry(), { capacity: opts.capacity ?? 10_000, batchSize: opts.batchSize ?? 500, flushMs: 5, retryMs: 10 });
+  return new ExposurePublisher(bus, guard, silentLogger, new Registry(), { capacity: 10_000, batchSize: 500, flushMs: 5, retryMs: 10, ...opts });
 }
 
 const record = (i: number): ExposureRecord => ({
@@ -94,5 +97,101 @@ describe("ExposurePublisher", () => {
     expect(b.stats()).toEqual({ published: 0, buffered: 0, dropped: 2 });
     b.enqueue(record(3));
     expect(b.stats().dropped).toBe(3);
+  });
+
+  it("keeps several batches in flight, and makes them larger while a backlog waits", async () => {
+    const { bus, sent } = recordingBus();
+    let inFlight = 0;
+    let widest = 0;
+    const acks: (() => void)[] = [];
+    // Acks come back only when the test releases them.
+    const slow: Bus = {
+      ...bus,
+      async publish(subject, data, opts) {
+        widest = Math.max(widest, ++inFlight);
+        await new Promise<void>((resolve) => acks.push(resolve));
+        inFlight--;
+        await bus.publish(subject, data, opts);
+      },
+    };
+    const p = publisher(slow, { batchSize: 100, maxBatchSize: 1_000, maxInFlight: 3 });
+    for (let i = 0; i < 300; i++) p.enqueue(record(i));
+    await vi.waitFor(() => expect(acks).toHaveLength(3));
+    // Every slot busy: the next exposures wait, and go out as larger batches.
+    for (let i = 300; i < 2_000; i++) p.enqueue(record(i));
+    while (p.stats().published < 2_000) {
+      await vi.waitFor(() => expect(acks.length).toBeGreaterThan(0));
+      acks.splice(0).forEach((ack) => ack());
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(widest).toBe(3);
+    expect(sent.map((s) => s.decisionIds.length)).toEqual([100, 100, 100, 1_000, 700]);
+    expect(sent.flatMap((s) => s.decisionIds).sort()).toEqual(Array.from({ length: 2_000 }, (_, i) => `d${i}`).sort());
+    expect(new Set(sent.map((s) => s.msgId)).size).toBe(sent.length);
+    await p.close();
+  });
+
+  it("after a failure probes with one batch, then publishes the rest at full width, each batch under its first id", async () => {
+    const { bus, sent, state } = recordingBus();
+    const p = publisher(bus, { batchSize: 10, maxInFlight: 4 });
+    state.down = true;
+    for (let i = 0; i < 100; i++) p.enqueue(record(i));
+    await vi.waitFor(() => expect(state.attempts.length).toBeGreaterThanOrEqual(8));
+    // The first round went out 4 wide; from then on, one probe per retry.
+    expect(new Set(state.attempts).size).toBe(4);
+    state.down = false;
+    await vi.waitFor(() => expect(p.stats()).toEqual({ published: 100, buffered: 0, dropped: 0 }));
+    expect(sent).toHaveLength(10);
+    expect(new Set(sent.map((s) => s.msgId)).size).toBe(10);
+    expect(sent.flatMap((s) => s.decisionIds).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `d${i}`).sort());
+    await p.close();
+  });
+});
+
+describe("encodeExposureBatch", () => {
+  const toMessage = (r: ExposureRecord) => ({
+    eventId: r.decisionId,
+    occurTime: timestampFromMs(r.occurMs),
+    decisionId: r.decisionId,
+    subjectId: r.subjectId,
+    flagKey: r.flagKey,
+    experimentId: r.experimentId,
+    variant: r.variant,
+    reason: r.reason,
+    rulesetVersion: r.rulesetVersion,
+    firstAssignment: r.firstAssignment,
+  });
+  const text = fc.string({ unit: "binary", maxLength: 40 });
+  const exposure = fc.record({
+    decisionId: text,
+    occurMs: fc.oneof(fc.constant(0), fc.constant(1_000), fc.integer({ min: 0, max: 4_102_444_800_000 })),
+    subjectId: text,
+    flagKey: text,
+    experimentId: text,
+    variant: text,
+    reason: text,
+    rulesetVersion: fc.oneof(fc.constant(0n), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+    firstAssignment: fc.boolean(),
+  });
+
+  it("writes what create + toBinary writes, byte for byte", () => {
+    fc.assert(
+      fc.property(fc.array(exposure, { maxLength: 20 }), (records) => {
+        const { data, count } = encodeExposureBatch(records, 0, records.length, MAX_BATCH_BYTES);
+        expect(count).toBe(records.length);
+        expect(Buffer.from(data).equals(Buffer.from(toBinary(ExposureBatchSchema, create(ExposureBatchSchema, { exposures: records.map(toMessage) }))))).toBe(true);
+      }),
+    );
+  });
+
+  it("takes what fits in the byte budget from `start` on, and at least one", () => {
+    const records = Array.from({ length: 50 }, (_, i) => record(i));
+    const seven = encodeExposureBatch(records, 10, 7, MAX_BATCH_BYTES).data.length;
+    expect(encodeExposureBatch(records, 10, 50, seven - 1).count).toBe(6);
+    const fit = encodeExposureBatch(records, 10, 50, seven);
+    expect(fit.count).toBe(7);
+    expect(fromBinary(ExposureBatchSchema, fit.data).exposures.map((e) => e.decisionId)).toEqual(Array.from({ length: 7 }, (_, i) => `d${10 + i}`));
+    expect(encodeExposureBatch(records, 0, 50, 1).count).toBe(1);
+    expect(encodeExposureBatch(records, 45, 50, MAX_BATCH_BYTES).count).toBe(5);
   });
 });

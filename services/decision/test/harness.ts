@@ -2,6 +2,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import type { Bus } from "@lotty/platform/bus";
 import type { Cache } from "@lotty/platform/cache";
 import type { Db } from "@lotty/platform/db";
+import { validatedRouter } from "@lotty/platform/rpc";
 import { DecisionService } from "@lotty/proto/decision";
 import { ExperimentService, type Ruleset } from "@lotty/proto/experiment";
 import { pino } from "pino";
@@ -55,7 +56,7 @@ export async function startDecision(deps: {
     config: { exposureRetryMs: 20, ...deps.config },
   });
   await module.start();
-  const client = createClient(DecisionService, createRouterTransport((router) => module.register(router)));
+  const client = createClient(DecisionService, createRouterTransport((router) => module.register(router), validatedRouter()));
   return { module, client, close: () => module.close() };
 }
 

@@ -10,6 +10,7 @@ import { ExperimentStatusChangedSchema, ExposureBatchSchema, FlagChangedSchema, 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { breakableBus, breakableCache, breakableDb, FakeExperimentService, startDecision, type Harness, type Outage } from "./harness.js";
 import { ruleset, subjects } from "./fixtures.js";
+import { KnownAssignments } from "../src/store/history.js";
 
 let db: Db;
 let bus: Bus;
@@ -179,18 +180,29 @@ describe("degraded mode", () => {
   it("answers from Postgres when Redis fails, and with the default or a known assignment when both fail", async () => {
     const redis: Outage = { down: false };
     const postgres: Outage = { down: false };
-    const { client } = await start({ cache: breakableCache(createMemoryCache(), redis), db: breakableDb(db, postgres) });
+    const cache = breakableCache(createMemoryCache(), redis);
+    const a = await start({ cache, db: breakableDb(db, postgres) });
+    // A second replica over the same stores, which has not met the subject yet.
+    const { client } = await start({ cache, db: breakableDb(db, postgres) });
     const known = freshSubject();
-    const first = await client.decide({ subjectId: known, flagKey: "checkout", attributes: us });
+    const first = await a.client.decide({ subjectId: known, flagKey: "checkout", attributes: us });
 
     redis.down = true;
     const viaPostgres = await client.decide({ subjectId: known, flagKey: "checkout", attributes: us });
     expect([viaPostgres.reason, viaPostgres.variant]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, first.variant]);
 
     postgres.down = true;
+    // Its stored assignment, now known to this replica, answers without either store...
     const sticky = await client.decide({ subjectId: known, flagKey: "checkout", attributes: us });
-    expect([sticky.reason, sticky.variant]).toEqual([DecisionReason.DEGRADED, first.variant]);
-    expect(sticky.detail).toMatch(/postgres/);
+    expect([sticky.reason, sticky.variant]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, first.variant]);
+    // ...but a flag that needs the history (banner: the participation limit) makes the answers
+    // that depend on it degraded, still keeping the known variant.
+    const both = await client.decideBatch({ subjectId: known, flagKeys: ["checkout", "banner"], attributes: us });
+    expect(both.decisions.map((d) => [d.reason, d.variant])).toEqual([
+      [DecisionReason.DEGRADED, first.variant],
+      [DecisionReason.DEGRADED, ""],
+    ]);
+    expect(both.decisions[0].detail).toMatch(/postgres/);
     const stranger = await client.decide({ subjectId: freshSubject(), flagKey: "checkout", attributes: us });
     expect([stranger.reason, stranger.variant, stranger.value?.kind.value]).toEqual([DecisionReason.DEGRADED, "", "default"]);
     expect(stranger.detail).toMatch(/redis down/);
@@ -269,5 +281,174 @@ describe("exposures", () => {
     expect(module.exposureStats()).toEqual({ published: 3, buffered: 0, dropped: 2 });
     await sink.close();
     await inner.close();
+  });
+});
+
+// The fast lane of returning subjects (Decider.decideFromKnown): what it answers from memory must
+// be what the stores hold, and everything else must still go to them.
+
+const stickyRuleset = (version: bigint, weights: Record<string, number>) =>
+  ruleset({
+    version,
+    flags: ["checkout", "banner"],
+    experiments: [
+      { id: "exp-checkout", flag: "checkout", weights, maxConcurrent: 1, cooldownSeconds: 3600 },
+      { id: "exp-banner", flag: "banner", maxConcurrent: 1, cooldownSeconds: 3600 },
+    ],
+  });
+const ALL_CONTROL = { control: 1, treatment: 0 };
+const ALL_TREATMENT = { control: 0, treatment: 1 };
+
+/** A cache that counts the history reads (HGETALL) and can answer the first ones from a stale view. */
+function observedCache(inner: Cache = createMemoryCache()) {
+  const seen = { reads: 0, stale: 0 };
+  // The memory cache is an object of closures, so its methods can be taken over as they are.
+  const cache: Cache = {
+    ...inner,
+    async hgetall(key) {
+      seen.reads++;
+      if (seen.stale > 0) {
+        seen.stale--;
+        // What a read just before another replica's write sees: a complete hash without it.
+        return { "~hydrated": "1" };
+      }
+      return inner.hgetall(key);
+    },
+  };
+  return { cache, seen };
+}
+
+function startWith({ weights = ALL_CONTROL, ...opts }: { cache: Cache; weights?: Record<string, number>; db?: Db; config?: Parameters<typeof startDecision>[0]["config"] }) {
+  return start({ ...opts, experiment: new FakeExperimentService(stickyRuleset(1n, weights)) });
+}
+
+const stored = async (subjectId: string) =>
+  (await db.query<{ experiment_id: string; variant: string }>("SELECT experiment_id, variant FROM decision.assignments WHERE subject_id = $1 ORDER BY 1", [subjectId])).rows;
+
+describe("returning subjects answered from this replica's memory", () => {
+  it("serves the stored assignment without a Redis read, also after the weights changed", async () => {
+    const { cache, seen } = observedCache();
+    const { client, module, experiment } = await startWith({ cache });
+    const subjectId = freshSubject();
+    const first = await client.decide({ subjectId, flagKey: "checkout" });
+    expect([first.reason, first.variant]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, "control"]);
+    expect(seen.reads).toBe(1);
+
+    experiment.ruleset = stickyRuleset(2n, ALL_TREATMENT);
+    await module.refreshRuleset();
+    for (let i = 0; i < 3; i++) {
+      const again = await client.decide({ subjectId, flagKey: "checkout" });
+      expect([again.reason, again.variant, again.rulesetVersion]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, "control", 2n]);
+    }
+    expect(seen.reads).toBe(1);
+    expect(await stored(subjectId)).toEqual([{ experiment_id: "exp-checkout", variant: "control" }]);
+  });
+
+  it("remembers what it read: a subject assigned by another replica is read once, then served from memory", async () => {
+    const shared = createMemoryCache();
+    const a = await startWith({ cache: shared });
+    const b = observedCache(shared);
+    const replicaB = await startWith({ cache: b.cache, weights: ALL_TREATMENT });
+    const subjectId = freshSubject();
+    expect((await a.client.decide({ subjectId, flagKey: "checkout" })).variant).toBe("control");
+    for (let i = 0; i < 3; i++) expect((await replicaB.client.decide({ subjectId, flagKey: "checkout" })).variant).toBe("control");
+    expect(b.seen.reads).toBe(1);
+  });
+
+  it("keeps the winner of a lost first-assignment race, never its own proposal (sync: the Postgres read-back)", async () => {
+    const subjectId = freshSubject();
+    const a = await startWith({ cache: createMemoryCache() });
+    expect((await a.client.decide({ subjectId, flagKey: "checkout" })).variant).toBe("control");
+    // Replica B read the history just before A's write landed, and would bucket into treatment.
+    const b = observedCache();
+    b.seen.stale = 1;
+    const replicaB = await startWith({ cache: b.cache, weights: ALL_TREATMENT });
+    const raced = await replicaB.client.decide({ subjectId, flagKey: "checkout" });
+    expect([raced.reason, raced.variant]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, "control"]);
+    const reads = b.seen.reads;
+    expect((await replicaB.client.decide({ subjectId, flagKey: "checkout" })).variant).toBe("control");
+    expect(b.seen.reads).toBe(reads);
+    expect(await stored(subjectId)).toEqual([{ experiment_id: "exp-checkout", variant: "control" }]);
+  });
+
+  it("keeps the winner of a lost first-assignment race (async: HSETNX lost, then read back)", async () => {
+    const shared = createMemoryCache();
+    const subjectId = freshSubject();
+    const a = await startWith({ cache: shared, config: { assignmentWrite: "async" } });
+    expect((await a.client.decide({ subjectId, flagKey: "checkout" })).variant).toBe("control");
+    const b = observedCache(shared);
+    b.seen.stale = 1;
+    const replicaB = await startWith({ cache: b.cache, weights: ALL_TREATMENT, config: { assignmentWrite: "async" } });
+    const raced = await replicaB.client.decide({ subjectId, flagKey: "checkout" });
+    expect([raced.reason, raced.variant]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, "control"]);
+    const reads = b.seen.reads;
+    expect((await replicaB.client.decide({ subjectId, flagKey: "checkout" })).variant).toBe("control");
+    expect(b.seen.reads).toBe(reads);
+    await vi.waitFor(async () => expect(await stored(subjectId)).toEqual([{ experiment_id: "exp-checkout", variant: "control" }]));
+  });
+
+  it("still reads the history for an experiment the subject is not assigned to (participation limit, cooldown)", async () => {
+    const { cache, seen } = observedCache();
+    const { client } = await startWith({ cache });
+    const subjectId = freshSubject();
+    await client.decide({ subjectId, flagKey: "checkout" });
+    seen.reads = 0;
+    // exp-checkout holds the subject's only slot.
+    expect((await client.decide({ subjectId, flagKey: "banner" })).reason).toBe(DecisionReason.PARTICIPATION_LIMIT);
+    expect(seen.reads).toBe(1);
+    const both = await client.decideBatch({ subjectId, flagKeys: ["checkout", "banner"] });
+    expect(both.decisions.map((d) => d.reason)).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, DecisionReason.PARTICIPATION_LIMIT]);
+    expect(seen.reads).toBe(2);
+
+    // exp-checkout ended two hours ago: the one-hour cooldown is over, banner may take the subject.
+    const ended = create(ExperimentStatusChangedSchema, {
+      experimentId: "exp-checkout",
+      fromStatus: "running",
+      toStatus: "completed",
+      occurTime: timestampFromMs(Date.now() - 2 * 3600_000),
+    });
+    await bus.publish(Subjects.experimentStatusChanged, toBinary(ExperimentStatusChangedSchema, ended));
+    await vi.waitFor(async () => expect((await client.decide({ subjectId, flagKey: "banner" })).reason).toBe(DecisionReason.EXPERIMENT_ASSIGNED));
+    expect(seen.reads).toBeGreaterThan(2);
+    // Both assignments known now: no read at all.
+    const reads = seen.reads;
+    const again = await client.decideBatch({ subjectId, flagKeys: ["checkout", "banner"] });
+    expect(again.decisions.map((d) => d.reason)).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, DecisionReason.EXPERIMENT_ASSIGNED]);
+    expect(seen.reads).toBe(reads);
+    await db.query("DELETE FROM decision.experiment_ends");
+  });
+
+  it("does not remember an assignment it could not store", async () => {
+    const postgres: Outage = { down: false };
+    const { cache, seen } = observedCache();
+    const { client } = await startWith({ cache, db: breakableDb(db, postgres) });
+    const subjectId = freshSubject();
+    // The history reads fine from Redis (a complete, empty hash); the durable write fails.
+    await cache.hset(`lotty:decision:asg:${subjectId}`, { "~hydrated": "1" });
+    postgres.down = true;
+    const refused = await client.decide({ subjectId, flagKey: "checkout" });
+    expect([refused.reason, refused.detail]).toEqual([DecisionReason.DEGRADED, expect.stringMatching(/not stored/)]);
+    postgres.down = false;
+    const reads = seen.reads;
+    const next = await client.decide({ subjectId, flagKey: "checkout" });
+    expect([next.reason, next.variant]).toEqual([DecisionReason.EXPERIMENT_ASSIGNED, "control"]);
+    expect(seen.reads).toBe(reads + 1);
+  });
+});
+
+describe("KnownAssignments", () => {
+  const record = (experimentId: string, variant: string) => ({ experimentId, variant, assignedAtMs: 1 });
+
+  it("merges a subject's assignments and evicts the least recently used subject beyond capacity", () => {
+    const known = new KnownAssignments(2);
+    known.remember("a", [record("e1", "x")]);
+    known.remember("a", [record("e2", "y")]);
+    known.remember("b", [record("e1", "z")]);
+    expect([...known.of("a")!.values()].map((r) => r.variant)).toEqual(["x", "y"]);
+    known.remember("c", [record("e1", "w")]);
+    expect([known.of("a")?.size, known.of("b"), known.of("c")?.size]).toEqual([2, undefined, 1]);
+    // Nothing to remember: no entry.
+    known.remember("d", []);
+    expect(known.of("d")).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import { createMemoryBus, type Bus, type BusMessage } from "@lotty/platform/bus";
 import { openPglite, type Db } from "@lotty/platform/db";
 import { createLogger } from "@lotty/platform/log";
+import { validatedRouter } from "@lotty/platform/rpc";
 import { ValueType } from "@lotty/proto/common";
 import { ExperimentSchema, ExperimentService, type Experiment } from "@lotty/proto/experiment";
 import { createExperimentService } from "../src/server.js";
@@ -28,7 +29,7 @@ export async function startHarness(db?: Db): Promise<Harness> {
   const ownDb = db ?? (await openPglite());
   const bus = createMemoryBus();
   const module = await createExperimentService({ db: ownDb, bus, logger: createLogger("experiment-test", { level: "silent" }) });
-  const client = createClient(ExperimentService, createRouterTransport((r) => module.register(r)));
+  const client = createClient(ExperimentService, createRouterTransport((r) => module.register(r), validatedRouter()));
   const published: BusMessage[] = [];
   const sub = await bus.subscribe({ subjects: ["lotty.>"], handler: async (m) => void published.push(m) });
   return {

@@ -104,10 +104,13 @@ describe("experiment lifecycle through the RPCs", () => {
     await boolFlag(h.client, "life.winner");
     const flagBefore = (await h.client.getFlag({ key: "life.winner" })).flag!;
     const e = await runningExperiment(h.client, "life.winner");
-    const missing = await codeOf(h.client.completeExperiment({ id: e.id, expectedVersion: e.version, outcome: OutcomeKind.ROLLOUT_WINNER }, as("alice")));
-    expect(missing.code).toBe(Code.InvalidArgument);
-    expect(missing.message).toContain('"rationale"');
-    expect(missing.message).toContain('"winning_variant"');
+    // The rationale is required by the request's annotations; the winner only with this outcome.
+    const noRationale = await codeOf(h.client.completeExperiment({ id: e.id, expectedVersion: e.version, outcome: OutcomeKind.ROLLOUT_WINNER }, as("alice")));
+    expect(noRationale.code).toBe(Code.InvalidArgument);
+    expect(noRationale.message).toBe('field "rationale": value is required');
+    const noWinner = await codeOf(h.client.completeExperiment({ id: e.id, expectedVersion: e.version, outcome: OutcomeKind.ROLLOUT_WINNER, rationale: "+3%" }, as("alice")));
+    expect(noWinner.code).toBe(Code.InvalidArgument);
+    expect(noWinner.message).toContain('"winning_variant"');
 
     const rs0 = (await h.client.getRuleset({})).ruleset!.version;
     await h.client.completeExperiment(

@@ -74,9 +74,12 @@ describe("ruleset", () => {
     expect(e.effectiveTrafficAllocation).toBe(25);
     expect((await h.client.getRuleset({})).ruleset!.experiments.find((r) => r.id === e.id)?.allocationBasisPoints).toBe(2500);
     expect((await codeOf(h.client.setRampStep({ id: e.id, expectedVersion: e.version, step: 9 }))).message).toContain('field "step"');
-    const bad = await codeOf(h.client.createRollout({ name: "x", owner: "ml", flagKey: "rs.model", canaryValue: v("m"), stepAllocations: [5, 5, 200] }));
-    expect(bad.message).toContain('"experiment.ramp_plan.steps[1].traffic_allocation"');
-    expect(bad.message).toContain('"experiment.ramp_plan.steps[2].traffic_allocation"');
+    // An allocation out of range breaks the request's annotations; a step that does not increase
+    // breaks only the plan as a whole, which the domain code judges.
+    const outOfRange = await codeOf(h.client.createRollout({ name: "x", owner: "ml", flagKey: "rs.model", canaryValue: v("m"), stepAllocations: [5, 5, 200] }));
+    expect(outOfRange.message).toContain('field "step_allocations[2]": must be greater than or equal to 0.01 and less than or equal to 100');
+    const flat = await codeOf(h.client.createRollout({ name: "x", owner: "ml", flagKey: "rs.model", canaryValue: v("m"), stepAllocations: [5, 5, 50] }));
+    expect(flat.message).toContain('"experiment.ramp_plan.steps[1].traffic_allocation"');
     expect(e.status).toBe(S.RUNNING);
   });
 

@@ -42,21 +42,22 @@ describe("flags", () => {
 describe("experiment validation", () => {
   it("names each bad field and stores nothing", async () => {
     const before = (await h.client.listExperiments({ flagKey: "val.flag" })).experiments.length;
-    const err = await codeOf(
-      h.client.createExperiment({
-        experiment: abExperiment("val.flag", {
-          variants: [
-            { name: "a", value: v(1), weight: 1, control: true },
-            { name: "b", value: v(true), weight: -1, control: true },
-          ],
-          trafficAllocation: 12.345,
-        }),
-      }),
-    );
+    const experiment = (weight: number) =>
+      abExperiment("val.flag", {
+        variants: [
+          { name: "a", value: v(1), weight: 1, control: true },
+          { name: "b", value: v(true), weight, control: true },
+        ],
+        trafficAllocation: 12.345,
+      });
+    // The proto annotations (context-free rules) are judged first, then the experiment as a whole.
+    const annotated = await codeOf(h.client.createExperiment({ experiment: experiment(-1) }));
+    expect(annotated.code).toBe(Code.InvalidArgument);
+    expect(annotated.message).toBe('field "experiment.variants[1].weight": must be greater than or equal to 0');
+    const err = await codeOf(h.client.createExperiment({ experiment: experiment(1) }));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.message).toContain('field "experiment.variants": must have exactly one control');
     expect(err.message).toContain('field "experiment.variants[0].value"');
-    expect(err.message).toContain('field "experiment.variants[1].weight"');
     expect(err.message).toContain('field "experiment.traffic_allocation"');
     expect((await h.client.listExperiments({ flagKey: "val.flag" })).experiments.length).toBe(before);
   });

@@ -6,6 +6,7 @@ import type { Db } from "@lotty/platform/db";
 import { createLogger } from "@lotty/platform/log";
 import { Subjects } from "@lotty/platform/events";
 import type { ServiceModule } from "@lotty/platform/service";
+import { validatedRouter } from "@lotty/platform/rpc";
 import { AutopilotSteppedSchema, GuardrailTriggeredSchema, type AutopilotStepped, type GuardrailTriggered } from "@lotty/proto/events";
 import { ExperimentService } from "@lotty/proto/experiment";
 import { GuardrailService } from "@lotty/proto/guardrail";
@@ -43,7 +44,7 @@ export async function harness(db: Db, bus: Bus, exp = fakeExperimentService(() =
       module.register(r);
       r.service(ExperimentService, exp.impl);
       r.service(MetricsService, metrics.impl);
-    }),
+    }, validatedRouter()),
   );
   return { module, client, exp, metrics };
 }

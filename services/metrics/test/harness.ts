@@ -5,6 +5,7 @@ import type { Bus } from "@lotty/platform/bus";
 import type { Db } from "@lotty/platform/db";
 import { createLogger } from "@lotty/platform/log";
 import type { ServiceModule } from "@lotty/platform/service";
+import { validatedRouter } from "@lotty/platform/rpc";
 import { ExperimentSchema, ExperimentService, VariantSchema } from "@lotty/proto/experiment";
 import { EventSchema, MetricsService, type Event } from "@lotty/proto/metrics";
 import { Writable } from "node:stream";
@@ -47,7 +48,7 @@ export async function startModule(db: Db, bus: Bus, experiments: ReturnType<type
   const transport = createRouterTransport((r) => {
     module.register(r);
     r.service(ExperimentService, experiments.impl);
-  });
+  }, validatedRouter());
   await module.start();
   const client: Client<typeof MetricsService> = createClient(MetricsService, transport);
   return { module, client };

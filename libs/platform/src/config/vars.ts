@@ -53,6 +53,13 @@ function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+const UNIT_BYTES: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+function formatBytes(n: number): string {
+  for (const unit of ["GiB", "MiB", "KiB"]) if (n > 0 && n % UNIT_BYTES[unit] === 0) return `${n / UNIT_BYTES[unit]}${unit}`;
+  return `${n}B`;
+}
+
 export const env = {
   string: <O extends VarOptions<string>>(opts: O) => define({ type: "string", parse: (raw) => raw }, opts),
 
@@ -129,4 +136,25 @@ export const env = {
       },
       opts,
     ),
+
+  /** Bytes; accepts "512KiB", "4MiB", "1GiB" or plain bytes (binary units only, so 1MiB is never read as 10^6). */
+  bytes: <O extends VarOptions<number> & { min?: number; max?: number }>(opts: O) => {
+    const min = opts.min ?? 0;
+    const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+    const range = opts.min !== undefined || opts.max !== undefined ? ` (${opts.min === undefined ? "" : formatBytes(min)}..${opts.max === undefined ? "" : formatBytes(max)})` : "";
+    return define(
+      {
+        type: `size${range}`,
+        parse(raw) {
+          const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/.exec(raw);
+          if (!m) throw new Error('must be a size like "512KiB", "4MiB", "1GiB" or plain bytes');
+          const n = Number(m[1]) * UNIT_BYTES[m[2] ?? "B"];
+          if (n < min || n > max) throw new Error(`must be between ${formatBytes(min)} and ${formatBytes(max)}`);
+          return n;
+        },
+        format: formatBytes,
+      },
+      opts,
+    );
+  },
 };

@@ -1,3 +1,4 @@
+import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import { createHash } from "node:crypto";
 import type { Db, Migration } from "./types.js";
 
@@ -19,12 +20,25 @@ interface Applied {
  * database beyond the last known one are tolerated (an older release restarting during a rolling
  * deploy); a recorded id whose name differs, or that is missing below the last known id, means
  * the history was changed and is refused.
+ *
+ * A migration's DDL can deadlock with the traffic of a running older replica (a rolling deploy:
+ * the new replica alters a table the old one is writing to). Postgres then aborts one side; when
+ * that is the migration, its transaction rolled back whole, so it is retried.
  */
 export async function migrate(db: Db, schema: string, migrations: Migration[]): Promise<{ applied: number[] }> {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`migrate: invalid schema name "${schema}"`);
   const sorted = [...migrations].sort((a, b) => a.id - b.id);
-  const lastKnown = sorted.length > 0 ? sorted[sorted.length - 1].id : 0;
+  return deadlockRetry.execute(() => applyPending(db, schema, sorted));
+}
 
+const DEADLOCK_DETECTED = "40P01";
+const deadlockRetry = retry(
+  handleWhen((err) => (err as { code?: unknown }).code === DEADLOCK_DETECTED),
+  { maxAttempts: 5, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) },
+);
+
+async function applyPending(db: Db, schema: string, sorted: Migration[]): Promise<{ applied: number[] }> {
+  const lastKnown = sorted.length > 0 ? sorted[sorted.length - 1].id : 0;
   return db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey(schema).toString()]);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

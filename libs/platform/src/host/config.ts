@@ -1,4 +1,5 @@
 import { env } from "../config/index.js";
+import { DEFAULT_READ_MAX_BYTES } from "../rpc/limits.js";
 
 /** Environment of every Lotty process; the README's configuration table is generated from it. */
 export const hostConfigSpec = {
@@ -18,6 +19,7 @@ export const hostConfigSpec = {
   LOTTY_NOTIFICATION_URL: env.url({ default: "http://127.0.0.1:8085", doc: "Standalone services: base URL of the notification service." }),
   LOTTY_RPC_TIMEOUT: env.durationMs({ default: 5000, doc: "Deadline of calls to peer services." }),
   LOTTY_SHUTDOWN_GRACE: env.durationMs({ default: 10_000, doc: "How long in-flight calls may finish after SIGTERM." }),
+  LOTTY_RPC_MAX_REQUEST_SIZE: env.bytes({ default: DEFAULT_READ_MAX_BYTES, min: 1024, max: 1024 ** 3, doc: "Largest request message of a gRPC, gRPC-Web or Connect call (after decompression); a larger one is refused with RESOURCE_EXHAUSTED before it is decoded. OFREP bodies have their own bound (64KiB)." }),
   LOTTY_LOG_LEVEL: env.oneOf(["trace", "debug", "info", "warn", "error", "silent"] as const, { default: "info", doc: "Log level (JSON logs on stdout)." }),
   LOTTY_AUTH: env.oneOf(["on", "off"] as const, { default: "on", doc: "`on`: every RPC and OFREP call needs a bearer token, SDK key or service token, checked against the role table (libs/platform/src/auth/policy.ts). `off` only on a trusted network: the `x-lotty-actor` header then names the caller, unchecked." }),
   LOTTY_JWT_ISSUER: env.string({ default: "lotty", doc: "Required `iss` of user tokens." }),

@@ -12,7 +12,7 @@ import { createMemoryBus } from "../bus/memory.js";
 import { createMemoryCache } from "../cache/memory.js";
 import { openPglite } from "../db/pglite.js";
 import { createLogger, type Logger } from "../log/index.js";
-import { createRpcServer } from "../rpc/index.js";
+import { createRpcServer, type RpcLimits } from "../rpc/index.js";
 import { startSloMonitor } from "../slo/host.js";
 import type { ServiceDefinition, ServiceModule } from "../service/index.js";
 import { createMetricsRegistry } from "../telemetry/index.js";
@@ -34,6 +34,8 @@ export interface EmbeddedOptions {
   auth?: AuthSettings | false;
   /** Priority load shedding (main.ts passes LOTTY_ADMISSION_*); none when absent. */
   admission?: AdmissionOptions;
+  /** Request size bounds (main.ts passes LOTTY_RPC_MAX_REQUEST_SIZE); the server's defaults when absent. */
+  limits?: RpcLimits;
 }
 
 export interface EmbeddedAuth {
@@ -95,6 +97,7 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
     logger,
     admission: opts.admission,
     observers: slo ? [slo.interceptor] : [],
+    limits: opts.limits,
   });
   const bound = await server.listen(opts.port, opts.host);
   for (const m of modules) await m.start();

@@ -13,4 +13,5 @@ export {
   type FieldViolation,
 } from "./errors.js";
 export { DEFAULT_READ_MAX_BYTES, INPUT_LIMITS, lengthViolations, type RpcLimits } from "./limits.js";
+export { validatedRouter } from "./validation.js";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, nextPage, pageOf, type Page } from "./pagination.js";

@@ -1,5 +1,5 @@
 import type { DescFile } from "@bufbuild/protobuf";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, file_grpc_health_v1_health } from "@lotty/proto/grpc-health";
 import type { Registry } from "prom-client";
@@ -11,6 +11,9 @@ import { healthzRoute, httpFallback, metricsRoute, type HttpRoute } from "./http
 import { DualProtocolListener } from "./listener.js";
 import { adapterLimits, boundedErrorsInterceptor, nulFreeStringsInterceptor, type RpcLimits } from "./limits.js";
 import { ReflectionIndex, reflectionFiles, reflectionServices, routeReflection } from "./reflection.js";
+import { useBufferTextEncoding } from "./text-encoding.js";
+import { requestValidationInterceptor } from "./validation.js";
+import { answerUndecodableAsInvalidArgument, decodedInterceptor } from "./undecodable.js";
 
 export interface RpcServerOptions {
   name: string;
@@ -38,6 +41,7 @@ export interface RpcServer {
 const DEFAULT_GRACE_MS = 10_000;
 
 export function createRpcServer(opts: RpcServerOptions): RpcServer {
+  useBufferTextEncoding();
   const services = [
     ...opts.files.flatMap((f) => f.services.map((s) => s.typeName)),
     Health.typeName,
@@ -47,7 +51,9 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const reflection = new ReflectionIndex([...opts.files, file_grpc_health_v1_health, ...reflectionFiles], services);
   const admission = opts.admission ? createAdmission(opts.admission, { registry: opts.metrics }) : undefined;
   const interceptors = [
-    // Outermost, so it bounds every error sent, whichever layer raised it.
+    // First: marks the calls connect-es could decode (see undecodable.ts).
+    decodedInterceptor(),
+    // Outermost after it, so it bounds every error sent, whichever layer raised it.
     boundedErrorsInterceptor(),
     tracingServerInterceptor(),
     ...(opts.metrics ? [rpcMetricsInterceptor(opts.metrics)] : []),
@@ -56,6 +62,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     ...(opts.interceptors ?? []),
     // Last: bad input is judged only for callers that may call at all.
     nulFreeStringsInterceptor(),
+    requestValidationInterceptor(),
   ];
   const httpRoutes = [
     healthzRoute(() => health.draining),
@@ -65,10 +72,14 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const handler = connectNodeAdapter({
     ...adapterLimits(opts.limits),
     interceptors,
+    // One per request, shared by the handler's wrapper and the interceptors.
+    contextValues: () => createContextValues(),
     routes: (router) => {
       opts.routes(router);
       router.service(Health, health.impl());
       routeReflection(router, reflection);
+      // The adapter serves router.handlers as they are once this callback returns.
+      router.handlers.forEach((h, i) => (router.handlers[i] = answerUndecodableAsInvalidArgument(h)));
     },
     fallback: httpFallback(httpRoutes, opts.logger),
   });

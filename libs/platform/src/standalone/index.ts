@@ -75,6 +75,7 @@ export async function runStandalone(def: ServiceDefinition, source: NodeJS.Proce
     logger,
     admission: admissionFromConfig(cfg),
     observers: slo ? [slo.interceptor] : [],
+    limits: { readMaxBytes: cfg.LOTTY_RPC_MAX_REQUEST_SIZE },
   });
   const port = source.LOTTY_PORT ? cfg.LOTTY_PORT : def.defaultPort;
   const bound = await server.listen(port, cfg.LOTTY_HOST);

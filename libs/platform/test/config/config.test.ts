@@ -111,6 +111,35 @@ describe("loadConfig", () => {
   });
 });
 
+describe("sizes", () => {
+  const sizes = { MAX_REQUEST: env.bytes({ default: 4 * 1024 * 1024, min: 1024, max: 1024 ** 3, doc: "largest request" }) };
+  const read = (raw: string) => loadConfig(sizes, { MAX_REQUEST: raw }).MAX_REQUEST;
+
+  it.each([
+    ["4MiB", 4 * 1024 * 1024],
+    ["512KiB", 512 * 1024],
+    ["1 GiB", 1024 ** 3],
+    ["2048", 2048],
+    ["2048B", 2048],
+  ])("reads %s as %d bytes", (raw, bytes) => {
+    expect(read(raw)).toBe(bytes);
+  });
+
+  it.each([
+    ["4MB", "must be a size like"],
+    ["1.5MiB", "must be a size like"],
+    ["-1", "must be a size like"],
+    ["1000", "must be between 1KiB and 1GiB"],
+    ["2GiB", "must be between 1KiB and 1GiB"],
+  ])("refuses %s naming the variable", (raw, reason) => {
+    expect(() => read(raw)).toThrow(`MAX_REQUEST: ${reason}`);
+  });
+
+  it("shows in the table with its bounds and default in binary units", () => {
+    expect(configTable(sizes)).toContain("| `MAX_REQUEST` | size (1KiB..1GiB) | `4MiB` | largest request |");
+  });
+});
+
 describe("configTable", () => {
   it("renders a markdown table with types, defaults and escaped docs", () => {
     expect(configTable(spec).split("\n")).toEqual([

@@ -62,3 +62,54 @@ describe("migrate on two replicas at once", () => {
     }
   });
 });
+
+describe("migrate while an older replica writes (rolling deploy)", () => {
+  const name = uniqueDbName("deadlock");
+  const schema = "roll";
+
+  beforeAll(async () => {
+    await ensureDatabase(adminUrl, name);
+    const setup = openPostgres(urlFor(name), { max: 1 });
+    await migrate(setup, schema, [{ id: 1, name: "tables", sql: `CREATE TABLE ${schema}.t (id int); CREATE TABLE ${schema}.u (id int);` }]);
+    await setup.close();
+  });
+  afterAll(() => dropDatabase(adminUrl, name));
+
+  it("retries a migration that Postgres aborted as a deadlock victim, and applies it once", async () => {
+    // The old replica writes t, then u; the migration alters u, then t. The migration waits first,
+    // so its deadlock timer fires first and it is the transaction Postgres aborts.
+    const old = new pg.Client({ connectionString: urlFor(name) });
+    await old.connect();
+    const db = openPostgres(urlFor(name), { max: 2 });
+    try {
+      await old.query("BEGIN");
+      await old.query(`INSERT INTO ${schema}.t VALUES (1)`);
+      const migrating = migrate(db, schema, [
+        { id: 1, name: "tables", sql: "" },
+        { id: 2, name: "columns", sql: `ALTER TABLE ${schema}.u ADD COLUMN a int; ALTER TABLE ${schema}.t ADD COLUMN b int;` },
+      ]);
+      await waitUntilSomeoneWaitsOnALock(old);
+      await old.query(`INSERT INTO ${schema}.u VALUES (1)`);
+      await old.query("COMMIT");
+      expect(await migrating).toEqual({ applied: [2] });
+      const { rows } = await db.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND column_name IN ('a', 'b') ORDER BY 1",
+        [schema],
+      );
+      expect(rows.map((r) => r.column_name)).toEqual(["a", "b"]);
+      expect((await db.query(`SELECT id FROM ${schema}.u`)).rowCount).toBe(1);
+    } finally {
+      await old.end();
+      await db.close();
+    }
+  });
+});
+
+async function waitUntilSomeoneWaitsOnALock(client: pg.Client): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_locks WHERE NOT granted");
+    if (rowCount) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("the migration never waited on a lock");
+}

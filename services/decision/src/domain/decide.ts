@@ -1,6 +1,7 @@
 import { BUCKETS, bucket, inAllocation, pickPrepared } from "@lotty/bucketing";
 import {
   ConflictPolicy,
+  type AssignmentRecord,
   DecisionReason,
   type CompiledDomain,
   type CompiledExperiment,
@@ -102,15 +103,23 @@ function participations(history: SubjectHistory, except: string, cooldownMs: num
 export function decideSecond(phase: Extract<FirstPhase, { kind: "needs-history" }>, history: SubjectHistory): Decision {
   const { flag, experiment } = phase;
   const existing = history.assignments.get(experiment.id);
-  // The durable record is the truth: even a variant removed since keeps the subject (it then
-  // serves the flag's default), because Postgres would keep the first assignment anyway.
-  if (existing) return assigned(flag, experiment, existing.variant, false);
+  if (existing) return decideSticky(phase, existing);
   const limit = experiment.maxConcurrentExperiments;
   if (limit > 0 && participations(history, experiment.id, experiment.cooldownMs) >= limit) {
     return answer(flag, DecisionReason.PARTICIPATION_LIMIT, experiment.id);
   }
   // Bucketed only now: a sticky subject never pays for the variant hash. totalWeight > 0 here.
   return assigned(flag, experiment, pickPrepared(phase.input.subjectId, experiment.seed, experiment.variants)!, true);
+}
+
+/**
+ * Phase two for a subject already assigned in the experiment: the assignment wins before any
+ * other check, so this is phase two's answer whatever else the history holds. The durable
+ * record is the truth: even a variant removed since keeps the subject (it then serves the flag's
+ * default), because Postgres would keep the first assignment anyway.
+ */
+export function decideSticky(phase: Extract<FirstPhase, { kind: "needs-history" }>, existing: AssignmentRecord): Decision {
+  return assigned(phase.flag, phase.experiment, existing.variant, false);
 }
 
 /** Both phases in one call, for callers that already hold the history (tests, batch). */

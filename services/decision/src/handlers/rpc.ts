@@ -1,19 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import {
-  AssignmentSchema,
-  DecideResponseSchema,
-  DecisionService,
-  type DecideResponse,
-} from "@lotty/proto/decision";
+import { AssignmentSchema, DecisionService, type DecideResponse } from "@lotty/proto/decision";
 import { toAttributes } from "../domain/index.js";
 import type { Decider, DecisionResult } from "../decider.js";
 import type { RulesetHolder } from "../ruleset/holder.js";
 import type { AssignmentStore } from "../store/assignments.js";
 import type { ExperimentEnds } from "../store/experiment-ends.js";
 import type { Guard } from "@lotty/platform/resilience";
-import { validateAttributes, validateFlagKey, validateFlagKeys, validateSubject } from "./validate.js";
+import { validateDecide, validateDecideBatch, validateSubject } from "./validate.js";
 
 export interface RpcHandlerDeps {
   decider: Decider;
@@ -23,8 +18,13 @@ export interface RpcHandlerDeps {
   ends: ExperimentEnds;
 }
 
+/**
+ * The message as a literal (protobuf-es messages are plain objects; the compiler checks every
+ * field): create() spends ~1 µs per message on reflection, for each decision of a DecideBatch.
+ */
 function toResponse(d: DecisionResult): DecideResponse {
-  return create(DecideResponseSchema, {
+  return {
+    $typeName: "lotty.decision.v1.DecideResponse",
     flagKey: d.flagKey,
     value: d.value,
     decisionId: d.decisionId,
@@ -33,23 +33,19 @@ function toResponse(d: DecisionResult): DecideResponse {
     reason: d.reason,
     rulesetVersion: d.rulesetVersion,
     detail: d.detail,
-  });
+  };
 }
 
 /** Translates DecisionService RPCs to the decider; validation only, no decisions made here. */
 export function registerRpc(router: ConnectRouter, deps: RpcHandlerDeps): void {
   router.service(DecisionService, {
     async decide(req) {
-      validateSubject(req.subjectId);
-      validateFlagKey(req.flagKey);
-      validateAttributes(req.attributes);
+      validateDecide(req);
       const [d] = await deps.decider.decide(req.subjectId, toAttributes(req.attributes), [req.flagKey]);
       return toResponse(d);
     },
     async decideBatch(req) {
-      validateSubject(req.subjectId);
-      validateAttributes(req.attributes);
-      validateFlagKeys(req.flagKeys);
+      validateDecideBatch(req);
       const keys = req.flagKeys.length > 0 ? req.flagKeys : [...deps.holder.current().flags.keys()];
       const decisions = await deps.decider.decide(req.subjectId, toAttributes(req.attributes), keys);
       return { decisions: decisions.map(toResponse) };

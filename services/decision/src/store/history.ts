@@ -95,8 +95,14 @@ export class AssignmentHistory {
   }
 }
 
-/** Bounded memory of recently seen assignments, so a degraded decide can still be sticky. */
-export class RecentAssignments {
+/**
+ * Assignments this replica knows to be stored, by subject, bounded (least recently used subject
+ * evicted first). Only what a store returned goes in: read from Redis or Postgres, or a new
+ * assignment's winner after its write (Postgres read-back in sync mode, HSETNX or its read-back
+ * otherwise). An assignment never changes during its experiment's life, so a known one is the
+ * answer any later history read would give, and the decider may serve it without one.
+ */
+export class KnownAssignments {
   private readonly bySubject = new Map<string, Map<string, AssignmentRecord>>();
   constructor(private readonly capacity: number) {}
 
@@ -110,7 +116,13 @@ export class RecentAssignments {
     if (this.bySubject.size > this.capacity) this.bySubject.delete(this.bySubject.keys().next().value!);
   }
 
-  get(subjectId: string, experimentId: string): AssignmentRecord | undefined {
-    return this.bySubject.get(subjectId)?.get(experimentId);
+  /** The subject's known assignments by experiment id (a hit counts as use). */
+  of(subjectId: string): ReadonlyMap<string, AssignmentRecord> | undefined {
+    const known = this.bySubject.get(subjectId);
+    if (known) {
+      this.bySubject.delete(subjectId);
+      this.bySubject.set(subjectId, known);
+    }
+    return known;
   }
 }

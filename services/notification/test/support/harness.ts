@@ -6,6 +6,7 @@ import { openPglite, type Db } from "@lotty/platform/db";
 import { publishEvent, Subjects, type Subject } from "@lotty/platform/events";
 import { createLogger } from "@lotty/platform/log";
 import type { ServiceModule } from "@lotty/platform/service";
+import { validatedRouter } from "@lotty/platform/rpc";
 import { GuardrailTriggeredSchema } from "@lotty/proto/events";
 import { NotificationService } from "@lotty/proto/notification";
 import { createNotificationService, type DeliveryOptions } from "../../src/server.js";
@@ -62,7 +63,7 @@ export async function openHarness(delivery: Partial<DeliveryOptions> = {}): Prom
 }
 
 function clientFor(module: ServiceModule): Client<typeof NotificationService> {
-  return createClient(NotificationService, createRouterTransport((r) => module.register(r)));
+  return createClient(NotificationService, createRouterTransport((r) => module.register(r), validatedRouter()));
 }
 
 export async function publish<D extends DescMessage>(bus: Bus, subject: Subject, schema: D, init: MessageInitShape<D>): Promise<void> {

@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lotty/experiment/v1/domain.proto.
  */
 export const file_lotty_experiment_v1_domain: GenFile = /*@__PURE__*/
-  fileDesc("CiBsb3R0eS9leHBlcmltZW50L3YxL2RvbWFpbi5wcm90bxITbG90dHkuZXhwZXJpbWVudC52MSLyAQoOQ29uZmxpY3REb21haW4SCwoDa2V5GAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjMKBnBvbGljeRgDIAEoDjIjLmxvdHR5LmV4cGVyaW1lbnQudjEuQ29uZmxpY3RQb2xpY3kSFgoObWF4X2NvbmN1cnJlbnQYBCABKAUSDwoHdmVyc2lvbhgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjgKEERvbWFpbk1lbWJlcnNoaXASEgoKZG9tYWluX2tleRgBIAEoCRIQCghwcmlvcml0eRgCIAEoBSp1Cg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIkCiBDT05GTElDVF9QT0xJQ1lfTVVUVUFMX0VYQ0xVU0lPThABEhwKGENPTkZMSUNUX1BPTElDWV9QUklPUklUWRACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiBsb3R0eS9leHBlcmltZW50L3YxL2RvbWFpbi5wcm90bxITbG90dHkuZXhwZXJpbWVudC52MSKpAgoOQ29uZmxpY3REb21haW4SLQoDa2V5GAEgASgJQiC6SB3IAQFyGBiAATITXlthLXpdW2EtejAtOV8uLV0qJBITCgtkZXNjcmlwdGlvbhgCIAEoCRI9CgZwb2xpY3kYAyABKA4yIy5sb3R0eS5leHBlcmltZW50LnYxLkNvbmZsaWN0UG9saWN5Qgi6SAWCAQIQARIhCg5tYXhfY29uY3VycmVudBgEIAEoBUIJukgGGgQYZCgAEg8KB3ZlcnNpb24YBSABKAMSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJFChBEb21haW5NZW1iZXJzaGlwEh8KCmRvbWFpbl9rZXkYASABKAlCC7pICMgBAXIDGIABEhAKCHByaW9yaXR5GAIgASgFKnUKDkNvbmZsaWN0UG9saWN5Eh8KG0NPTkZMSUNUX1BPTElDWV9VTlNQRUNJRklFRBAAEiQKIENPTkZMSUNUX1BPTElDWV9NVVRVQUxfRVhDTFVTSU9OEAESHAoYQ09ORkxJQ1RfUE9MSUNZX1BSSU9SSVRZEAJiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * A conflict domain (mutual-exclusion layer): experiments that must not all apply to one subject.
