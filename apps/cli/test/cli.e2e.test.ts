@@ -72,7 +72,8 @@ describe("lotty CLI against the embedded default", () => {
     expect(["DECISION_REASON_EXPERIMENT_ASSIGNED", "DECISION_REASON_OUTSIDE_TRAFFIC_ALLOCATION"]).toContain(decided.json().reason);
     const outside = await lotty(url, "alice", "--json", "decide", "checkout.new-flow", "-s", "user-7", "-a", "country=FR");
     expect(outside.json().reason).toBe("DECISION_REASON_TARGETING_MISMATCH");
-  });
+    // Nine CLI processes, each starting Node with tsx: ~9 s alone, over 30 s on a loaded CI machine.
+  }, 120_000);
 
   it("exits with meaningful codes: not found, usage, invalid argument, conflict", async () => {
     expect((await lotty(url, "alice", "flags", "get", "no.such.flag")).code).toBe(3);
