@@ -1,7 +1,8 @@
 /**
  * Metrics ingest and report benchmark (issue 5, "Scale"), on real Postgres and NATS JetStream.
  *
- *   node --import tsx bench/metrics/ingest-and-report.ts [--events N] [--reports 200] [--consumers 3]
+ *   node --import tsx bench/metrics/ingest-and-report.ts [--events N] [--reports 200] [--consumers 3] [--replicas 1] [--max-minutes M]
+ *     [--now EPOCH_MS --report-out FILE]  (a fixed clock ingests identical events; the report is written to compare runs)
  *
  * One experiment (3 variants, 5 metrics). N metric events (default 10 M) plus one exposure per
  * subject (N / 9 subjects) are published as TrackedEvents batches of 1000 to lotty.metrics.events.
@@ -12,7 +13,7 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createNatsBus } from "@lotty/platform/bus";
@@ -22,18 +23,30 @@ import { namespacedBus } from "@lotty/platform/host";
 import { createLogger } from "@lotty/platform/log";
 import { createMetricsService } from "@lotty/metrics-service/server";
 import { TrackedEventsSchema } from "@lotty/proto/events";
-import { ExperimentSchema, ExperimentService, VariantSchema } from "@lotty/proto/experiment";
-import { EventFieldType, EventSchema, MetricRole, MetricsService, MetricType, type Event } from "@lotty/proto/metrics";
+import { ExperimentService } from "@lotty/proto/experiment";
+import { MetricsService, type Event, type Report } from "@lotty/proto/metrics";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startCpuSplit } from "./cpu-split.js";
+import { DAY, EVENTS_PER_SUBJECT, EXPERIMENT, eventBatches, fakeExperimentService, runStart, setUpCatalog } from "./workload.js";
 
 const { values: args } = parseArgs({
   options: {
     events: { type: "string", default: "10000000" },
     reports: { type: "string", default: "200" },
     consumers: { type: "string", default: "3" },
+    // Metrics module replicas draining the backlog: this process and N − 1 child processes.
+    replicas: { type: "string", default: "1" },
     "max-minutes": { type: "string", default: "20" },
+    // A fixed clock (ms since the epoch) makes two runs ingest identical events, for --report-out.
+    now: { type: "string" },
+    // Writes the whole-run report (without compute_time) as JSON, to compare two runs.
+    "report-out": { type: "string" },
     pg: { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
     nats: { type: "string", default: "nats://127.0.0.1:4222" },
   },
@@ -41,14 +54,10 @@ const { values: args } = parseArgs({
 const N = Number(args.events);
 const REPORTS = Number(args.reports);
 const CONSUMERS = Number(args.consumers);
+const REPLICAS = Number(args.replicas);
 const DEADLINE = Date.now() + Number(args["max-minutes"]) * 60_000;
 
-const EVENTS_PER_SUBJECT = 9;
-const SUBJECTS_PER_MESSAGE = 100; // 100 exposures + 900 events = one TrackedEvents of 1000
 const PUBLISH_CONCURRENCY = 32;
-const EXPERIMENT = "bench-checkout";
-const VARIANTS = ["control", "blue", "green"];
-const DAY = 86_400_000;
 
 const tag = randomBytes(4).toString("hex");
 const dbName = `lotty_bench_metrics_${tag}`;
@@ -56,54 +65,15 @@ const dbUrl = args.pg!.replace(/\/[^/]*$/, `/${dbName}`);
 const namespace = `benchm${tag}`;
 const stream = `BENCH_METRICS_${tag.toUpperCase()}`;
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * One subject's exposure and 9 events over a 9-day run ending now: pageviews (one of them in the
- * CUPED pre-period), purchases with a value (green converts a little more), a signup linked to
- * the decision (its type requires exposure).
- */
-function subjectEvents(i: number, subjects: number, start: number, now: number, rand: () => number): Event[] {
-  const variant = VARIANTS[i % 3];
-  const exposedAt = start + Math.floor((i / subjects) * 9 * DAY);
-  const ts = (t: number) => timestampFromDate(new Date(Math.min(t, now - 60_000)));
-  const out: Event[] = [
-    create(EventSchema, { eventId: `x${i}`, type: "exposure", subjectId: `u${i}`, decisionId: `d${i}`, experimentId: EXPERIMENT, variant, timestamp: ts(exposedAt) }),
-  ];
-  for (let j = 0; j < EVENTS_PER_SUBJECT; j++) {
-    const r = rand();
-    const buyRate = variant === "green" ? 0.27 : 0.25;
-    const at = j === 0 ? exposedAt - (1 + Math.floor(rand() * 5)) * DAY : exposedAt + Math.floor(rand() * 12 * 3_600_000);
-    const base = { eventId: `e${i}.${j}`, subjectId: `u${i}`, timestamp: ts(at) };
-    if (j === 0 || r >= buyRate + 0.1) out.push(create(EventSchema, { ...base, type: "pageview" }));
-    else if (r < buyRate) out.push(create(EventSchema, { ...base, type: "purchase", value: Math.round(Math.exp(3 + rand()) * 100) / 100 }));
-    else out.push(create(EventSchema, { ...base, type: "signup", decisionId: `d${i}` }));
-  }
-  return out;
-}
-
-function fakeExperimentService() {
-  return {
-    async getExperiment(req: { id: string }) {
-      if (req.id !== EXPERIMENT) throw new ConnectError(`experiment ${req.id} not found`, Code.NotFound);
-      return { experiment: create(ExperimentSchema, { id: EXPERIMENT, variants: VARIANTS.map((name, i) => create(VariantSchema, { name, weight: 1, control: i === 0 })) }) };
-    },
-  };
-}
-
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 const fmt = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 1 });
+const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 const checkDeadline = () => {
   if (Date.now() > DEADLINE) throw new Error(`aborted: over ${args["max-minutes"]} minutes`);
 };
+
+/** A report as comparable JSON: compute_time differs on every call. */
+const reportJson = (r: Report) => JSON.stringify({ ...r, computeTime: undefined }, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v), 1);
 
 async function main(): Promise<void> {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -139,36 +109,20 @@ async function main(): Promise<void> {
     // First start: migrations, catalog, metrics, and the durable consumers (they start at "new").
     let module = await startModule();
     const client = createClient(MetricsService, createRouterTransport((r) => module.register(r)));
-    await client.createEventType({ eventType: { key: "pageview", requiresExposure: false } });
-    await client.createEventType({ eventType: { key: "purchase", requiresExposure: false, fields: [{ name: "value", type: EventFieldType.NUMBER, required: true }] } });
-    await client.createEventType({ eventType: { key: "signup", requiresExposure: true } });
-    const metrics = [
-      { key: "purchase_rate", type: MetricType.CONVERSION, eventType: "purchase", role: MetricRole.PRIMARY },
-      { key: "revenue", type: MetricType.SUM, eventType: "purchase", role: MetricRole.SECONDARY },
-      { key: "basket", type: MetricType.MEAN, eventType: "purchase", role: MetricRole.SECONDARY },
-      { key: "pageviews", type: MetricType.COUNT, eventType: "pageview", role: MetricRole.SECONDARY },
-      { key: "signup_rate", type: MetricType.CONVERSION, eventType: "signup", role: MetricRole.GUARDRAIL },
-    ];
-    for (const m of metrics) await client.createMetric({ metric: { key: m.key, name: m.key, type: m.type, eventType: m.eventType } });
-    await client.setExperimentMetrics({ experimentId: EXPERIMENT, attachments: metrics.map((m) => ({ metricKey: m.key, role: m.role })) });
+    await setUpCatalog(client);
     await module.close();
 
     // Publish the backlog.
     const subjects = Math.ceil(N / EVENTS_PER_SUBJECT);
     const total = subjects * (EVENTS_PER_SUBJECT + 1);
-    const now = Date.now();
-    const start = now - 9 * DAY - 12 * 3_600_000;
-    const rand = rng(42);
+    const now = args.now ? Number(args.now) : Date.now();
+    const batches = eventBatches(subjects, now);
     const t0 = performance.now();
-    let next = 0;
     let published = 0;
     const publisher = async () => {
-      while (next < subjects) {
+      for (let b = batches.next(); !b.done; b = batches.next()) {
         checkDeadline();
-        const from = next;
-        next = Math.min(subjects, next + SUBJECTS_PER_MESSAGE);
-        const events: Event[] = [];
-        for (let i = from; i < next; i++) events.push(...subjectEvents(i, subjects, start, now, rand));
+        const events: Event[] = b.value;
         await bus.publish(Subjects.trackedEvents, toBinary(TrackedEventsSchema, create(TrackedEventsSchema, { events })));
         published += events.length;
       }
@@ -178,28 +132,49 @@ async function main(): Promise<void> {
     console.error(`published ${fmt(published)} events in ${fmt(publishS)} s`);
 
     // Drain it.
+    const loadBefore = load();
+    const cpu = startCpuSplit();
     const t1 = performance.now();
+    // Replicas start inside the measured time (their start-up counts against the drain).
+    const replicas = Array.from({ length: REPLICAS - 1 }, () =>
+      spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("./consumer-replica.ts", import.meta.url)), "--db", dbUrl, "--nats", args.nats!, "--stream", stream, "--namespace", namespace, "--consumers", String(CONSUMERS)],
+        { stdio: ["ignore", "ignore", "inherit"] },
+      ),
+    );
+    const stopReplicas = () => Promise.all(replicas.map((r) => (r.exitCode === null ? new Promise((done) => r.once("exit", done).kill("SIGTERM")) : undefined)));
+    cleanups.push(stopReplicas);
+    cpu.tag(replicas.map((r) => r.pid!), "replica processes");
     module = await startModule();
+    // Done when every message is delivered and acked (acks follow commits). Postgres's row counters
+    // are no clock for this: an idle backend reports its counts up to 10 s late.
+    const monitor = await connect({ servers: args.nats! });
+    cleanups.push(() => monitor.close());
+    const jsm = await jetstreamManager(monitor);
+    const unacked = async () => {
+      let n = 0;
+      for await (const c of jsm.consumers.list(stream)) n += c.num_pending + c.num_ack_pending;
+      return n;
+    };
     const inserted = async () => Number((await db.query<{ n: string }>("SELECT n_tup_ins::text AS n FROM pg_stat_user_tables WHERE schemaname = 'metrics' AND relname = 'events'")).rows[0]?.n ?? 0);
-    for (let last = 0; ; ) {
+    const backends = async () => (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).rows.map((r) => r.pid);
+    for (let last = 0, polls = 0; (await unacked()) > 0; polls++) {
       checkDeadline();
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 200));
+      if (polls % 5 > 0) continue;
+      cpu.tag(await backends(), "postgres: this database");
       const n = await inserted();
-      if (n >= total) break;
       if (n - last >= 1_000_000 || last === 0) {
         console.error(`  stored ~${fmt(n)} / ${fmt(total)} (${fmt(n / ((performance.now() - t1) / 1000))} events/s)`);
         last = n;
       }
     }
-    // Stats counters lag commits slightly; the exact count must match what was sent.
-    let stored = 0;
-    for (;;) {
-      stored = Number((await db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.events")).rows[0].n);
-      if (stored >= total) break;
-      checkDeadline();
-      await new Promise((r) => setTimeout(r, 200));
-    }
     const ingestS = (performance.now() - t1) / 1000;
+    const cpuSplit = cpu.stop();
+    await stopReplicas();
+    const loadAfter = load();
+    const stored = Number((await db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.events")).rows[0].n);
     if (stored !== total) throw new Error(`stored ${stored} events, sent ${total}`);
     await module.close();
 
@@ -223,9 +198,16 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     // A window that cuts the run falls back to per-subject rows: a few calls, for comparison.
     const cut = [];
-    for (let i = 0; i < 3; i++) cut.push((await timeReport({ experimentId: EXPERIMENT, window: { start: timestampFromDate(new Date(start + DAY)) } })).ms);
+    let cutSample;
+    for (let i = 0; i < 3; i++) {
+      const r = await timeReport({ experimentId: EXPERIMENT, window: { start: timestampFromDate(new Date(runStart(now) + DAY)) } });
+      cut.push(r.ms);
+      cutSample = r.res.report!;
+    }
     await module.close();
+    if (args["report-out"]) writeFileSync(args["report-out"], `${reportJson(sample!)}\n${reportJson(cutSample!)}\n`);
 
+    const perEvent = (g: Parameters<typeof cpuSplit.seconds>[0]) => ((cpuSplit.seconds(g) * 1e6) / total).toFixed(1);
     const subjectsReported = sample!.variants.reduce((t, v) => t + Number(v.subjects), 0);
     if (subjectsReported !== subjects) throw new Error(`report counts ${subjectsReported} subjects, sent ${subjects}`);
     console.log(
@@ -235,9 +217,17 @@ async function main(): Promise<void> {
         `| events published (metric events + exposures) | ${fmt(total)} (${fmt(N)} + ${fmt(subjects)}) |`,
         `| events stored (count(*) = sent) | ${fmt(stored)} |`,
         `| publish (32 in flight, batches of 1000) | ${fmt(total / publishS)} events/s |`,
-        `| ingest through NATS (${CONSUMERS} consumers) | ${fmt(total / ingestS)} events/s (${fmt(ingestS)} s) |`,
+        `| ingest through NATS (${REPLICAS} replica${REPLICAS > 1 ? "s" : ""} × ${CONSUMERS} concurrent transactions) | ${fmt(total / ingestS)} events/s (${fmt(ingestS)} s) |`,
         `| GetReport whole run (${REPORTS} calls, 5 metrics, CUPED) | p50 ${fmt(quantile(latencies, 0.5))} ms, p99 ${fmt(quantile(latencies, 0.99))} ms, max ${fmt(latencies.at(-1)!)} ms |`,
         `| GetReport with a window cutting the run (3 calls, per-subject rows) | ${cut.map((ms) => `${fmt(ms)} ms`).join(", ")} |`,
+        ``,
+        `load average (1, 5, 15 min) before the drain: ${loadBefore}; after: ${loadAfter}`,
+        ``,
+        cpuSplit.table,
+        ``,
+        `CPU per stored event during the drain: Postgres backends of this database ${perEvent("postgres: this database")} µs, ` +
+          `other Postgres processes ${perEvent("postgres: other")} µs, NATS server ${perEvent("nats-server")} µs, this node process ${perEvent("this node process")} µs` +
+          (REPLICAS > 1 ? `, replica processes ${perEvent("replica processes")} µs` : ""),
       ].join("\n"),
     );
   } finally {

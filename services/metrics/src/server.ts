@@ -8,7 +8,7 @@ import { MetricsService, file_lotty_metrics_v1_metrics } from "@lotty/proto/metr
 import { metricsHandlers } from "./handlers/metrics-handlers.js";
 import { startConsumers } from "./ingest/consumers.js";
 import { createReporting } from "./reporting.js";
-import { purgePending } from "./store/ingest-store.js";
+import { purgePending } from "./store/event-log.js";
 
 /** Events that need an exposure wait this long for it, then are dropped uncounted. */
 export const PENDING_HORIZON_MS = 7 * 86_400_000;
@@ -20,7 +20,7 @@ export interface MetricsServiceDeps {
   experiment: Client<typeof ExperimentService>;
   logger: Logger;
   clock?: () => Date;
-  /** Concurrent consumers of lotty.metrics.events batches, default DEFAULT_EVENT_CONSUMERS. */
+  /** Concurrent transactions storing lotty.metrics.events batches, default DEFAULT_EVENT_CONSUMERS. */
   eventConsumers?: number;
 }
 

@@ -119,13 +119,6 @@ export class RollupAccumulator {
     t.preSum += e.value ?? 0;
   }
 
-  /** Adds already aggregated pre-period activity (read from the per-subject daily table). */
-  addPreTotals(x: ExposureRef, eventType: string, count: number, sum: number): void {
-    const t = this.total(x, eventType);
-    t.preCount += count;
-    t.preSum += sum;
-  }
-
   deltas(): RollupDelta[] {
     return [...this.rows.values()];
   }
@@ -152,6 +145,85 @@ export class RollupAccumulator {
 export function inPrePeriod(x: ExposureRef, occurTime: Date, prePeriodMs: number): boolean {
   const day = utcDay(occurTime);
   return day >= utcDay(new Date(x.firstAt.getTime() - prePeriodMs)) && day < utcDay(x.firstAt);
+}
+
+/** Start (UTC midnight) of an exposure's pre-period: stored events from here on matter to it. */
+export function prePeriodStart(firstAt: Date, prePeriodMs: number): Date {
+  const t = firstAt.getTime() - prePeriodMs;
+  return new Date(t - (((t % DAY_MS) + DAY_MS) % DAY_MS));
+}
+const DAY_MS = 86_400_000;
+
+/** Exposures grouped by subject: attribution looks up one subject's exposures per event. */
+export function exposuresBySubject(exposures: Iterable<ExposureRef>): Map<string, ExposureRef[]> {
+  const out = new Map<string, ExposureRef[]>();
+  for (const x of exposures) {
+    const list = out.get(x.subjectId);
+    if (list) list.push(x);
+    else out.set(x.subjectId, [x]);
+  }
+  return out;
+}
+
+/**
+ * Exposure events of a batch that may become their subject's first exposure to an experiment (no
+ * known exposure, first in batch order), as the stored events each subject needs read: from the
+ * start of its earliest such exposure's pre-period.
+ */
+export function firstExposureReads(
+  exposureEvents: readonly Pick<ValidEvent, "experimentId" | "subjectId" | "occurTime">[],
+  known: ReadonlyMap<string, readonly ExposureRef[]>,
+  prePeriodMs: number,
+): { subjectId: string; since: Date }[] {
+  const seen = new Set<string>();
+  const since = new Map<string, Date>();
+  for (const e of exposureEvents) {
+    const pair = JSON.stringify([e.experimentId, e.subjectId]);
+    if (seen.has(pair)) continue;
+    seen.add(pair);
+    if (known.get(e.subjectId)?.some((x) => x.experimentId === e.experimentId)) continue;
+    const from = prePeriodStart(e.occurTime, prePeriodMs);
+    const current = since.get(e.subjectId);
+    if (!current || from < current) since.set(e.subjectId, from);
+  }
+  return [...since].map(([subjectId, from]) => ({ subjectId, since: from }));
+}
+
+/**
+ * Attributes a batch's own fresh events (exposures excluded) to the subjects' exposures, known and
+ * new alike, and adds those in an exposure's pre-period to its covariate. Returns the events that
+ * must wait for an exposure.
+ */
+export function attributeBatch(
+  acc: RollupAccumulator,
+  events: readonly AttributableEvent[],
+  exposures: ReadonlyMap<string, readonly ExposureRef[]>,
+  decisions: ReadonlyMap<string, string>,
+  prePeriodMs: number,
+): AttributableEvent[] {
+  const pending: AttributableEvent[] = [];
+  for (const e of events) {
+    const mine = exposures.get(e.subjectId) ?? [];
+    const { targets, pending: waits } = attributionTargets(e, mine, decisions.get(e.decisionId));
+    for (const x of targets) acc.add(x, e);
+    if (waits) pending.push(e);
+    // The covariate: activity of types that need no exposure in each exposure's pre-period.
+    if (!e.requiresExposure) for (const x of mine) if (inPrePeriod(x, e.occurTime, prePeriodMs)) acc.addPre(x, e);
+  }
+  return pending;
+}
+
+/**
+ * What new first exposures take from events stored before they arrived (types that need no
+ * exposure): an event at or after the exposure counts for it, one in its pre-period is its covariate.
+ */
+export function attributeStored(acc: RollupAccumulator, firsts: ReadonlyMap<string, readonly ExposureRef[]>, stored: readonly AttributableEvent[], prePeriodMs: number): void {
+  for (const e of stored) {
+    for (const x of firsts.get(e.subjectId) ?? []) {
+      if (e.occurTime >= x.firstAt) acc.add(x, e);
+      else if (inPrePeriod(x, e.occurTime, prePeriodMs)) acc.addPre(x, e);
+    }
+  }
 }
 
 /**

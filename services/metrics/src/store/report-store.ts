@@ -2,6 +2,7 @@ import type { Queryable } from "@lotty/platform/db";
 import { MetricType, type Metric } from "@lotty/proto/metrics";
 import { durationSeconds } from "../domain/definition-validation.js";
 import type { VariantAggregate } from "../domain/report.js";
+import { SUBJECT_INDEXED } from "./event-log.js";
 
 /** Half-open [start, end); undefined = unbounded. */
 export interface Window {
@@ -22,14 +23,14 @@ function valueSql(m: Metric): { y: string; d: string; x: string } {
   switch (m.type) {
     case MetricType.CONVERSION: {
       const within = m.conversionWindow
-        ? ` AND a.first_event < a.first_at + make_interval(secs => ${literal(durationSeconds(m.conversionWindow))})`
+        ? ` AND a.first_event < s.first_at + make_interval(secs => ${literal(durationSeconds(m.conversionWindow))})`
         : "";
-      return { y: `(a.first_event IS NOT NULL${within})::int::float8`, d: "0", x: "(coalesce(p.cnt, 0) > 0)::int::float8" };
+      return { y: `(a.first_event IS NOT NULL${within})::int::float8`, d: "0", x: "(p.cnt > 0)::int::float8" };
     }
     case MetricType.COUNT:
-      return { y: "a.cnt", d: "0", x: "coalesce(p.cnt, 0)" };
+      return { y: "a.cnt", d: "0", x: "p.cnt" };
     case MetricType.SUM:
-      return { y: "a.num", d: "0", x: "coalesce(p.num, 0)" };
+      return { y: "a.num", d: "0", x: "p.num" };
     case MetricType.MEAN:
       return { y: "a.num", d: "a.cnt", x: "0" };
     default:
@@ -51,7 +52,7 @@ function capSql(m: Metric): string {
  * (never raw events): every subject exposed in the window is a unit, with 0 when it has no events.
  * Rollups are per UTC day, so the window's first and last partial days count whole for events
  * (subjects are selected by exact exposure time). The covariate is the same metric over
- * [exposure − prePeriod, exposure day) from the experiment-independent per-subject daily table.
+ * [exposure − prePeriod, exposure day) from the subject's raw events (index range per subject).
  */
 export async function metricAggregates(db: Queryable, experimentId: string, m: Metric, w: Window, prePeriodSeconds: number): Promise<VariantAggregate[]> {
   const v = valueSql(m);
@@ -59,26 +60,29 @@ export async function metricAggregates(db: Queryable, experimentId: string, m: M
     `WITH subj AS (
        SELECT variant, subject_id, first_at FROM metrics.exposures
         WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR first_at >= $2) AND ($3::timestamptz IS NULL OR first_at < $3)
-     ), a AS (
-       SELECT s.variant, s.subject_id, s.first_at,
-              coalesce(sum(r.count) FILTER (WHERE r.event_type = $4), 0)::float8 AS cnt,
-              coalesce(sum(r.sum) FILTER (WHERE r.event_type = $4), 0)::float8 AS num,
-              coalesce(sum(r.sum) FILTER (WHERE r.event_type = $5), 0)::float8 AS den,
-              min(r.first_at) FILTER (WHERE r.event_type = $4) AS first_event
-         FROM subj s LEFT JOIN metrics.subject_rollups r
-           ON r.experiment_id = $1 AND r.subject_id = s.subject_id AND r.event_type IN ($4, $5)
-          AND ($2::timestamptz IS NULL OR r.day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)
-          AND ($3::timestamptz IS NULL OR r.day < ($3::timestamptz AT TIME ZONE 'UTC'))
-        GROUP BY s.variant, s.subject_id, s.first_at
-     ), p AS (
-       SELECT s.subject_id, sum(d.count)::float8 AS cnt, sum(d.sum)::float8 AS num
-         FROM subj s JOIN metrics.subject_daily d ON d.event_type = $4 AND d.subject_id = s.subject_id
-          AND d.day >= ((s.first_at - make_interval(secs => $6::float8)) AT TIME ZONE 'UTC')::date
-          AND d.day < (s.first_at AT TIME ZONE 'UTC')::date
-        WHERE $6::float8 > 0
-        GROUP BY s.subject_id
      ), vals AS (
-       SELECT a.variant, ${v.y} AS y, ${v.d}::float8 AS d, ${v.x}::float8 AS x FROM a LEFT JOIN p USING (subject_id)
+       -- One index lookup per subject and table (LATERAL aggregates), so the plan stays linear in
+       -- subjects whatever the statistics say. Joined as whole sets instead, the two aggregates were
+       -- planned as a nested loop over each other while statistics lagged behind ingest (minutes).
+       SELECT s.variant, ${v.y} AS y, ${v.d}::float8 AS d, ${v.x}::float8 AS x
+         FROM subj s
+        CROSS JOIN LATERAL (
+          SELECT coalesce(sum(r.count) FILTER (WHERE r.event_type = $4), 0)::float8 AS cnt,
+                 coalesce(sum(r.sum) FILTER (WHERE r.event_type = $4), 0)::float8 AS num,
+                 coalesce(sum(r.sum) FILTER (WHERE r.event_type = $5), 0)::float8 AS den,
+                 min(r.first_at) FILTER (WHERE r.event_type = $4) AS first_event
+            FROM metrics.subject_rollups r
+           WHERE r.experiment_id = $1 AND r.subject_id = s.subject_id AND r.event_type IN ($4, $5)
+             AND ($2::timestamptz IS NULL OR r.day >= ($2::timestamptz AT TIME ZONE 'UTC')::date)
+             AND ($3::timestamptz IS NULL OR r.day < ($3::timestamptz AT TIME ZONE 'UTC'))) a
+        -- The covariate over UTC days [day(exposure − pre-period), day(exposure)), from raw events of
+        -- types that need no exposure (exposures themselves excluded).
+        CROSS JOIN LATERAL (
+          SELECT count(*)::float8 AS cnt, coalesce(sum(e.value), 0)::float8 AS num
+            FROM metrics.events e
+           WHERE $6::float8 > 0 AND e.subject_id = s.subject_id AND e.type = $4 AND ${SUBJECT_INDEXED}
+             AND e.occur_time >= ((s.first_at - make_interval(secs => $6::float8)) AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC'
+             AND e.occur_time < (s.first_at AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC') p
      ), capped AS (
        SELECT variant, ${capSql(m)} AS y, d, x FROM vals
      )
@@ -92,8 +96,7 @@ export async function metricAggregates(db: Queryable, experimentId: string, m: M
 
 /**
  * Percentile of event values per variant, over events of exposed subjects from their exposure
- * on. This reads raw events (cost O(events of the type for those subjects)); percentiles do not
- * roll up exactly.
+ * on. This reads raw events of the type (a scan, O(events)); percentiles do not roll up exactly.
  */
 export async function percentileValues(db: Queryable, experimentId: string, m: Metric, w: Window): Promise<{ variant: string; n: number; value: number }[]> {
   const { rows } = await db.query<{ variant: string; n: string; value: number }>(
