@@ -7,7 +7,7 @@
  *   node --import tsx bench/metrics/ingest-profile.ts [--events 200000] [--messages 5] [--keep]
  *     [--cpu-profile FILE]  (a V8 CPU profile of the timed part only, for Chrome DevTools or speedscope)
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { createMemoryBus } from "@lotty/platform/bus";
 import { dropDatabase, ensureDatabase, openPostgres, type Db, type Queryable } from "@lotty/platform/db";
@@ -24,6 +24,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { startCpuSplit } from "./cpu-split.js";
 import { trackEvents } from "../../services/metrics/src/ingest/track.js";
+import { decodeTrackedEvents } from "../../services/metrics/src/ingest/tracked-events-decoding.js";
 import { EVENTS_PER_SUBJECT, eventBatches, fakeExperimentService, setUpCatalog } from "./workload.js";
 
 const { values: args } = parseArgs({
@@ -85,7 +86,7 @@ try {
   const node0 = process.cpuUsage();
   const t0 = performance.now();
   for (const group of batches) {
-    const batch = group.flatMap((m) => fromBinary(TrackedEventsSchema, m).events);
+    const batch = group.flatMap((m) => decodeTrackedEvents(m).events);
     const res = await trackEvents(db, batch, new Date());
     if (res.accepted !== batch.length) throw new Error(`accepted ${res.accepted} of ${batch.length}`);
     events += batch.length;

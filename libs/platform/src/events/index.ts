@@ -45,6 +45,8 @@ export function subscribeEvents<Desc extends DescMessage>(
     retryDelayMs?: number;
     handler: (event: MessageShape<Desc>, subject: string) => Promise<void>;
     onUndecodable?: (subject: string, err: unknown) => void;
+    /** Replaces `fromBinary(schema, data)` where a subject's volume calls for a faster decoder with the same result. */
+    decode?: (data: Uint8Array) => MessageShape<Desc>;
   },
 ): Promise<Subscription> {
   return bus.subscribe({
@@ -54,7 +56,7 @@ export function subscribeEvents<Desc extends DescMessage>(
     handler: async (msg) => {
       let event: MessageShape<Desc>;
       try {
-        event = fromBinary(opts.schema, msg.data);
+        event = opts.decode ? opts.decode(msg.data) : fromBinary(opts.schema, msg.data);
       } catch (err) {
         // Redelivering a payload that cannot decode would loop forever.
         opts.onUndecodable?.(msg.subject, err);

@@ -1,4 +1,5 @@
 import type { ValidEvent } from "./event-validation.js";
+import { tupleKey } from "./keys.js";
 
 /** A subject's exposure to one experiment (the first one to arrive fixes variant and time). */
 export interface ExposureRef {
@@ -33,13 +34,16 @@ export function attributionTargets(
   return { targets, pending: event.requiresExposure && targets.length === 0 };
 }
 
+const DAY_MS = 86_400_000;
+const dayNumber = (ms: number) => Math.floor(ms / DAY_MS);
+
 /** UTC calendar day of a timestamp, as rollups key it. */
 export function utcDay(t: Date): string {
   // Memoised per day number: ingest calls this several times per event and toISOString is slow.
-  const n = Math.floor(t.getTime() / 86_400_000);
+  const n = dayNumber(t.getTime());
   let day = dayNames.get(n);
   if (day === undefined) {
-    day = new Date(n * 86_400_000).toISOString().slice(0, 10);
+    day = new Date(n * DAY_MS).toISOString().slice(0, 10);
     if (dayNames.size > 10_000) dayNames.clear();
     dayNames.set(n, day);
   }
@@ -86,7 +90,7 @@ export class RollupAccumulator {
 
   add(x: ExposureRef, e: AttributableEvent): void {
     const day = utcDay(e.occurTime);
-    const key = JSON.stringify([x.experimentId, e.type, x.subjectId, day]);
+    const key = tupleKey(x.experimentId, e.type, x.subjectId, day);
     const v = e.value ?? 0;
     const t = this.total(x, e.type);
     t.count += 1;
@@ -128,7 +132,7 @@ export class RollupAccumulator {
   }
 
   private total(x: ExposureRef, eventType: string): TotalsDelta {
-    const key = JSON.stringify([x.experimentId, eventType, x.subjectId]);
+    const key = tupleKey(x.experimentId, eventType, x.subjectId);
     let t = this.subjectTotals.get(key);
     if (!t) {
       t = { experimentId: x.experimentId, eventType, subjectId: x.subjectId, variant: x.variant, cohortDay: utcDay(x.firstAt), count: 0, sum: 0, preCount: 0, preSum: 0 };
@@ -143,8 +147,10 @@ export class RollupAccumulator {
  * the same bounds the per-subject report query uses.
  */
 export function inPrePeriod(x: ExposureRef, occurTime: Date, prePeriodMs: number): boolean {
-  const day = utcDay(occurTime);
-  return day >= utcDay(new Date(x.firstAt.getTime() - prePeriodMs)) && day < utcDay(x.firstAt);
+  // Day numbers, not utcDay strings: ingest asks this for every event and exposure of a subject.
+  const day = dayNumber(occurTime.getTime());
+  const first = x.firstAt.getTime();
+  return day >= dayNumber(first - prePeriodMs) && day < dayNumber(first);
 }
 
 /** Start (UTC midnight) of an exposure's pre-period: stored events from here on matter to it. */
@@ -152,7 +158,6 @@ export function prePeriodStart(firstAt: Date, prePeriodMs: number): Date {
   const t = firstAt.getTime() - prePeriodMs;
   return new Date(t - (((t % DAY_MS) + DAY_MS) % DAY_MS));
 }
-const DAY_MS = 86_400_000;
 
 /** Exposures grouped by subject: attribution looks up one subject's exposures per event. */
 export function exposuresBySubject(exposures: Iterable<ExposureRef>): Map<string, ExposureRef[]> {
@@ -178,7 +183,7 @@ export function firstExposureReads(
   const seen = new Set<string>();
   const since = new Map<string, Date>();
   for (const e of exposureEvents) {
-    const pair = JSON.stringify([e.experimentId, e.subjectId]);
+    const pair = tupleKey(e.experimentId, e.subjectId);
     if (seen.has(pair)) continue;
     seen.add(pair);
     if (known.get(e.subjectId)?.some((x) => x.experimentId === e.experimentId)) continue;

@@ -1,4 +1,5 @@
 import { utcDay, type ExposureRef } from "./attribution.js";
+import { tupleKey } from "./keys.js";
 import type { ValidEvent } from "./event-validation.js";
 
 type ExposureEvent = Pick<ValidEvent, "experimentId" | "subjectId" | "occurTime">;
@@ -12,7 +13,7 @@ export interface DailyCount {
   subjects: number;
 }
 
-const pairKey = (experimentId: string, subjectId: string) => JSON.stringify([experimentId, subjectId]);
+const pairKey = (experimentId: string, subjectId: string) => tupleKey(experimentId, subjectId);
 
 /**
  * Exposure events that were not a subject's first exposure to the experiment (the first in batch
@@ -40,7 +41,7 @@ export function dailyCounts(exposures: readonly ExposureEvent[], refs: readonly 
   const variantOf = new Map(refs.map((x) => [pairKey(x.experimentId, x.subjectId), x.variant]));
   const out = new Map<string, DailyCount>();
   const bump = (experimentId: string, variant: string, day: string, exposures: number, subjects: number) => {
-    const k = JSON.stringify([experimentId, variant, day]);
+    const k = tupleKey(experimentId, variant, day);
     const d = out.get(k);
     if (d) {
       d.exposures += exposures;

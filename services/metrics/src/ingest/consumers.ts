@@ -9,6 +9,7 @@ import { EXPOSURE_TYPE, MAX_BATCH } from "../domain/event-validation.js";
 import { subscribeExposureBatches } from "./exposure-batches.js";
 import { groupingStore } from "./grouping.js";
 import { trackEvents } from "./track.js";
+import { decodeTrackedEvents } from "./tracked-events-decoding.js";
 
 export const EXPOSURES_DURABLE = "metrics-exposures";
 export const EVENTS_DURABLE = "metrics-events";
@@ -72,6 +73,7 @@ export async function startConsumers(deps: { db: Db; bus: Bus; logger: Logger; c
       subscribeEvents(deps.bus, {
         subjects: [Subjects.trackedEvents],
         schema: TrackedEventsSchema,
+        decode: decodeTrackedEvents,
         durable: EVENTS_DURABLE,
         onUndecodable,
         handler: async (batch) => {

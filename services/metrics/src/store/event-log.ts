@@ -1,7 +1,7 @@
 import type { Queryable } from "@lotty/platform/db";
 import type { AttributableEvent } from "../domain/attribution.js";
 import { EXPOSURE_TYPE, type ValidEvent } from "../domain/event-validation.js";
-import { columnsOf } from "./columns.js";
+import { arrayLiteral, columnsOf } from "./columns.js";
 
 /**
  * The raw event log (metrics.events): one narrow row per accepted event, whose primary key makes
@@ -80,7 +80,7 @@ export async function storedEventsSince(tx: Queryable, reads: readonly { subject
          SELECT ${COLUMNS} FROM metrics.events e
           WHERE e.subject_id = u.subject_id AND e.occur_time >= to_timestamp(u.ms / 1000) AND ${SUBJECT_INDEXED}
          OFFSET 0) x`,
-    [reads.map((r) => r.subjectId), reads.map((r) => r.since.getTime())],
+    columnsOf(reads, (r) => r.subjectId, (r) => r.since.getTime()),
   );
   return rows.map(toAttributable);
 }
@@ -92,7 +92,7 @@ export async function insertPending(tx: Queryable, events: readonly Attributable
     `INSERT INTO metrics.pending_events (event_id, subject_id, decision_id, received_at)
      SELECT e, s, d, now() FROM unnest($1::text[], $2::text[], $3::text[]) AS t(e, s, d)
      ON CONFLICT (event_id) DO NOTHING`,
-    [events.map((e) => e.eventId), events.map((e) => e.subjectId), events.map((e) => e.decisionId)],
+    columnsOf(events, (e) => e.eventId, (e) => e.subjectId, (e) => e.decisionId),
   );
 }
 
@@ -115,7 +115,7 @@ export async function releasePending(tx: Queryable, decisionIds: readonly string
             CROSS JOIN LATERAL (SELECT event_id FROM metrics.pending_events q WHERE q.subject_id = s.id AND q.decision_id = '' OFFSET 0) q))
         RETURNING event_id)
      SELECT x.* FROM gone CROSS JOIN LATERAL (SELECT ${COLUMNS} FROM metrics.events e WHERE e.event_id = gone.event_id OFFSET 0) x`,
-    [decisionIds, subjects],
+    [arrayLiteral(decisionIds), arrayLiteral(subjects)],
   );
   return rows.map(toAttributable);
 }

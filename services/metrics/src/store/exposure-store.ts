@@ -2,7 +2,7 @@ import type { Queryable } from "@lotty/platform/db";
 import type { ExposureRef } from "../domain/attribution.js";
 import type { ValidEvent } from "../domain/event-validation.js";
 import type { DailyCount } from "../domain/exposure-tally.js";
-import { columnsOf } from "./columns.js";
+import { arrayLiteral, columnsOf } from "./columns.js";
 
 /** Ingest's side of exposures: one row per subject and experiment, decisions, daily counters. */
 
@@ -24,7 +24,7 @@ export async function knownExposures(tx: Queryable, subjects: readonly string[])
   const { rows } = await tx.query<ExposureRow>(
     `SELECT x.* FROM unnest($1::text[]) AS s(subject_id)
        CROSS JOIN LATERAL (SELECT experiment_id, subject_id, variant, first_at FROM metrics.exposures e WHERE e.subject_id = s.subject_id OFFSET 0) x`,
-    [subjects],
+    [arrayLiteral(subjects)],
   );
   return rows.map(toRef);
 }
@@ -35,7 +35,7 @@ export async function knownDecisions(tx: Queryable, decisionIds: readonly string
   const { rows } = await tx.query<{ decision_id: string; experiment_id: string }>(
     `SELECT x.* FROM unnest($1::text[]) AS s(decision_id)
        CROSS JOIN LATERAL (SELECT decision_id, experiment_id FROM metrics.decisions d WHERE d.decision_id = s.decision_id OFFSET 0) x`,
-    [decisionIds],
+    [arrayLiteral(decisionIds)],
   );
   return new Map(rows.map((r) => [r.decision_id, r.experiment_id]));
 }
@@ -71,7 +71,7 @@ export async function insertDecisions(tx: Queryable, exposures: readonly ValidEv
   const { rows } = await tx.query<{ decision_id: string }>(
     `INSERT INTO metrics.decisions (decision_id, experiment_id, subject_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
-    [linked.map((e) => e.decisionId), linked.map((e) => e.experimentId), linked.map((e) => e.subjectId)],
+    columnsOf(linked, (e) => e.decisionId, (e) => e.experimentId, (e) => e.subjectId),
   );
   return rows.map((r) => r.decision_id);
 }

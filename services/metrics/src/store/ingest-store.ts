@@ -11,6 +11,7 @@ import {
 } from "../domain/attribution.js";
 import { EXPOSURE_TYPE, type ValidEvent } from "../domain/event-validation.js";
 import { dailyCounts, repeatedExposures, type DailyCount } from "../domain/exposure-tally.js";
+import { arrayLiteral } from "./columns.js";
 import { insertEvents, insertPending, releasePending, storedEventsSince } from "./event-log.js";
 import { addExposureDaily, countRepeatedExposures, insertDecisions, insertExposures, knownDecisions, knownExposures } from "./exposure-store.js";
 import { applySubjectTotals, markEventDays, upsertRollups } from "./rollup-store.js";
@@ -74,7 +75,7 @@ async function lockSubjects(tx: Queryable, sorted: readonly string[]): Promise<v
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended('lotty.metrics.subject:' || s, 0))
        FROM unnest($1::text[]) AS t(s)`,
-    [sorted],
+    [arrayLiteral(sorted)],
   );
 }
 
