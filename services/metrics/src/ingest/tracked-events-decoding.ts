@@ -25,6 +25,16 @@ export function decodeTrackedEvents(bytes: Uint8Array): TrackedEvents {
   return { $typeName: "lotty.events.v1.TrackedEvents", events };
 }
 
+/** Event's string fields by field number. */
+const STRING_FIELDS = new Map<number, "eventId" | "type" | "decisionId" | "subjectId" | "experimentId" | "variant">([
+  [1, "eventId"],
+  [2, "type"],
+  [3, "decisionId"],
+  [4, "subjectId"],
+  [8, "experimentId"],
+  [9, "variant"],
+]);
+
 /** An event without properties or unknown fields; undefined for anything else. */
 function readEvent(bytes: Uint8Array): Event | undefined {
   const r = new BinaryReader(bytes);
@@ -37,34 +47,13 @@ function readEvent(bytes: Uint8Array): Event | undefined {
       continue;
     }
     if (wireType !== WireType.LengthDelimited) return undefined;
-    switch (no) {
-      case 1:
-        e.eventId = r.string();
-        break;
-      case 2:
-        e.type = r.string();
-        break;
-      case 3:
-        e.decisionId = r.string();
-        break;
-      case 4:
-        e.subjectId = r.string();
-        break;
-      case 5: {
-        const t = readTimestamp(r.bytes(), e.timestamp);
-        if (!t) return undefined;
-        e.timestamp = t;
-        break;
-      }
-      case 8:
-        e.experimentId = r.string();
-        break;
-      case 9:
-        e.variant = r.string();
-        break;
-      default:
-        return undefined;
-    }
+    const field = STRING_FIELDS.get(no);
+    if (field !== undefined) e[field] = r.string();
+    else if (no === 5) {
+      const t = readTimestamp(r.bytes(), e.timestamp);
+      if (!t) return undefined;
+      e.timestamp = t;
+    } else return undefined;
   }
   return e;
 }
