@@ -99,8 +99,9 @@ export async function startEmbedded(defs: readonly ServiceDefinition[], opts: Em
     observers: slo ? [slo.interceptor] : [],
     limits: opts.limits,
   });
-  const bound = await server.listen(opts.port, opts.host);
+  // Modules start before the port opens, so no call is answered by a module still starting.
   for (const m of modules) await m.start();
+  const bound = await server.listen(opts.port, opts.host);
 
   let closing: Promise<void> | undefined;
   return {

@@ -78,8 +78,11 @@ export async function runStandalone(def: ServiceDefinition, source: NodeJS.Proce
     limits: { readMaxBytes: cfg.LOTTY_RPC_MAX_REQUEST_SIZE },
   });
   const port = source.LOTTY_PORT ? cfg.LOTTY_PORT : def.defaultPort;
-  const bound = await server.listen(port, cfg.LOTTY_HOST);
+  // Started before the port opens: a replica that accepted calls first answered them from an
+  // empty ruleset (FLAG_NOT_FOUND) until its start finished (seen in the chaos suite's restarts);
+  // a closed port sends clients to another replica instead.
   await module.start();
+  const bound = await server.listen(port, cfg.LOTTY_HOST);
   logger.info({ port: bound.port, auth: auth ? "on" : "off" }, `lotty-${def.name} ready`);
   onShutdownSignals(
     [
