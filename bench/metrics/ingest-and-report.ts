@@ -204,6 +204,14 @@ async function main(): Promise<void> {
       cut.push(r.ms);
       cutSample = r.res.report!;
     }
+    // The dynamics view: a daily cumulative series per metric (10 days), from one pass over the rollups per metric.
+    const series = [];
+    let points = 0;
+    for (let i = 0; i < 3; i++) {
+      const r = await timeReport({ experimentId: EXPERIMENT, includeTimeseries: true });
+      series.push(r.ms);
+      points = r.res.report!.metrics.reduce((t, m) => t + m.timeseries.length, 0);
+    }
     await module.close();
     if (args["report-out"]) writeFileSync(args["report-out"], `${reportJson(sample!)}\n${reportJson(cutSample!)}\n`);
 
@@ -220,6 +228,7 @@ async function main(): Promise<void> {
         `| ingest through NATS (${REPLICAS} replica${REPLICAS > 1 ? "s" : ""} × ${CONSUMERS} concurrent transactions) | ${fmt(total / ingestS)} events/s (${fmt(ingestS)} s) |`,
         `| GetReport whole run (${REPORTS} calls, 5 metrics, CUPED) | p50 ${fmt(quantile(latencies, 0.5))} ms, p99 ${fmt(quantile(latencies, 0.99))} ms, max ${fmt(latencies.at(-1)!)} ms |`,
         `| GetReport with a window cutting the run (3 calls, per-subject rows) | ${cut.map((ms) => `${fmt(ms)} ms`).join(", ")} |`,
+        `| GetReport whole run with daily time series (3 calls, ${points} points) | ${series.map((ms) => `${fmt(ms)} ms`).join(", ")} |`,
         ``,
         `load average (1, 5, 15 min) before the drain: ${loadBefore}; after: ${loadAfter}`,
         ``,

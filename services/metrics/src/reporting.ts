@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { Queryable } from "@lotty/platform/db";
+import type { Db } from "@lotty/platform/db";
 import { invalidArgument, invalidArguments, notFound } from "@lotty/platform/rpc";
 import { TimeWindowSchema, type TimeWindow } from "@lotty/proto/common";
 import type { ExperimentService } from "@lotty/proto/experiment";
@@ -26,13 +26,15 @@ import {
   timeseriesPoints,
   type ArmDefinition,
   type ReportSettings,
+  type VariantAggregate,
 } from "./domain/report.js";
 import { getAttachments, getMetrics } from "./store/metric-store.js";
 import { CUPED_PRE_PERIOD_S } from "./domain/attribution.js";
 import { exposureSpan, metricAggregates, percentileValues, statColumns, statsAggregates, traffic, windowCoversAll, type Window } from "./store/report-store.js";
+import { cumulativeAggregates, cumulativeSupported } from "./store/timeseries-store.js";
 
 const DAY_MS = 86_400_000;
-/** The dynamics view keeps the most recent days; each point is one aggregate query per metric. */
+/** The dynamics view keeps the most recent days. */
 const MAX_TIMESERIES_DAYS = 90;
 
 interface ExperimentShape {
@@ -45,7 +47,7 @@ export interface Reporting {
   metricValues(reqs: readonly GetMetricValueRequest[]): Promise<MetricValue[]>;
 }
 
-export function createReporting(deps: { db: Queryable; experiment: Client<typeof ExperimentService>; clock: () => Date }): Reporting {
+export function createReporting(deps: { db: Db; experiment: Client<typeof ExperimentService>; clock: () => Date }): Reporting {
   const { db } = deps;
 
   async function experimentShape(id: string): Promise<ExperimentShape> {
@@ -116,12 +118,12 @@ export function createReporting(deps: { db: Queryable; experiment: Client<typeof
     const ends = [];
     for (let end = firstEnd; end < final; end += DAY_MS) ends.push(end);
     ends.push(final);
-    const points = [];
-    for (const end of ends) {
-      const aggs = await metricAggregates(db, expId, m, { start: w.start, end: new Date(end) }, 0);
-      points.push(...timeseriesPoints(m, arms, new Date(Math.floor((end - 1) / DAY_MS) * DAY_MS), aggs, s));
-    }
-    return points;
+    const endDates = ends.map((end) => new Date(end));
+    let perEnd: VariantAggregate[][] = [];
+    if (cumulativeSupported(m)) perEnd = await cumulativeAggregates(db, expId, m, w.start, endDates);
+    // One at a time: a long series must not take every pooled connection at once.
+    else for (const end of endDates) perEnd.push(await metricAggregates(db, expId, m, { start: w.start, end }, 0));
+    return ends.flatMap((end, k) => timeseriesPoints(m, arms, new Date(Math.floor((end - 1) / DAY_MS) * DAY_MS), perEnd[k], s));
   }
 
   return {

@@ -1,14 +1,15 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import type { Bus } from "@lotty/platform/bus";
-import type { Db } from "@lotty/platform/db";
+import { createMemoryBus, type Bus } from "@lotty/platform/bus";
+import { openPglite, type Db } from "@lotty/platform/db";
 import { createLogger } from "@lotty/platform/log";
 import type { ServiceModule } from "@lotty/platform/service";
 import { validatedRouter } from "@lotty/platform/rpc";
 import { ExperimentSchema, ExperimentService, VariantSchema } from "@lotty/proto/experiment";
-import { EventSchema, MetricsService, type Event } from "@lotty/proto/metrics";
+import { EventFieldType, EventSchema, MetricsService, type Event, type EventTypeSchema } from "@lotty/proto/metrics";
 import { Writable } from "node:stream";
+import { afterAll, beforeAll } from "vitest";
 import { createMetricsService } from "../src/server.js";
 
 export const NOW = new Date("2026-11-23T12:00:00Z");
@@ -52,6 +53,36 @@ export async function startModule(db: Db, bus: Bus, experiments: ReturnType<type
   await module.start();
   const client: Client<typeof MetricsService> = createClient(MetricsService, transport);
   return { module, client };
+}
+
+/** An event type with a required numeric value (what value metrics read). */
+export const valued = (key: string): EventTypeInit => ({ key, requiresExposure: false, fields: [{ name: "value", type: EventFieldType.NUMBER, required: true }] });
+type EventTypeInit = MessageInitShape<typeof EventTypeSchema>;
+
+/**
+ * A test file's module: a fresh in-memory PGlite, a memory bus, fake experiments and the given
+ * event types, started before the file's tests and closed after them. Its fields are set once
+ * the tests run.
+ */
+export function fixture(eventTypes: readonly EventTypeInit[]) {
+  const f = {} as Awaited<ReturnType<typeof openFixture>>;
+  beforeAll(async () => Object.assign(f, await openFixture(eventTypes)), 30_000);
+  afterAll(() => f.close());
+  return f;
+}
+
+async function openFixture(eventTypes: readonly EventTypeInit[]) {
+  const db = await openPglite();
+  const bus = createMemoryBus();
+  const exps = fakeExperiments();
+  const h = await startModule(db, bus, exps);
+  for (const eventType of eventTypes) await h.client.createEventType({ eventType });
+  const close = async () => {
+    await h.module.close();
+    await bus.close();
+    await db.close();
+  };
+  return { db, bus, exps, h, close };
 }
 
 /** Event fields a test sets. */

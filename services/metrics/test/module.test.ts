@@ -1,20 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createMemoryBus, type Bus } from "@lotty/platform/bus";
-import { openPglite, type Db } from "@lotty/platform/db";
 import { publishEvent, Subjects } from "@lotty/platform/events";
 import { ExposureSchema, TrackedEventsSchema } from "@lotty/proto/events";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  EventFieldType,
   MetricRole,
   MetricType,
   RejectionReason,
   type Metric,
 } from "@lotty/proto/metrics";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ev, exposure, fakeExperiments, HOUR, NOW, startModule } from "./harness.js";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { ev, exposure, fixture, HOUR, NOW, startModule, valued } from "./harness.js";
 
 /** Independent reference: upper normal tail via erfc (Numerical Recipes erfcc, |rel err| < 1.2e-7). */
 function normalSf(z: number): number {
@@ -28,33 +25,14 @@ function normalSf(z: number): number {
   return 0.5 * (x >= 0 ? y : 2 - y);
 }
 
-let db: Db;
-let bus: Bus;
-const exps = fakeExperiments();
-let h: Awaited<ReturnType<typeof startModule>>;
-
-beforeAll(async () => {
-  db = await openPglite();
-  bus = createMemoryBus();
-  h = await startModule(db, bus, exps);
-  await h.client.createEventType({ eventType: { key: "signup", requiresExposure: true } });
-  await h.client.createEventType({
-    eventType: { key: "purchase", requiresExposure: false, fields: [{ name: "value", type: EventFieldType.NUMBER, required: true }] },
-  });
-}, 30_000);
-
-afterAll(async () => {
-  await h.module.close();
-  await bus.close();
-  await db.close();
-});
+const f = fixture([{ key: "signup", requiresExposure: true }, valued("purchase")]);
 
 type MetricInit = Omit<Partial<Metric>, "$typeName" | "$unknown">;
-const metric = async (m: MetricInit) => (await h.client.createMetric({ metric: { name: m.key, ...m } })).metric!;
+const metric = async (m: MetricInit) => (await f.h.client.createMetric({ metric: { name: m.key, ...m } })).metric!;
 
 describe("TrackEvents", () => {
   it("reports each rejection with its index, and accepts the rest", async () => {
-    const res = await h.client.trackEvents({
+    const res = await f.h.client.trackEvents({
       events: [
         exposure("x-rej", "u1", "a"),
         ev({ eventId: "bad id", type: "signup", subjectId: "u1" }),
@@ -78,32 +56,32 @@ describe("TrackEvents", () => {
 
   it("refuses batches over 1000 events as a whole", async () => {
     const events = Array.from({ length: 1001 }, () => ev({ type: "signup", subjectId: "u" }));
-    const err = await h.client.trackEvents({ events }).catch((e: unknown) => ConnectError.from(e));
+    const err = await f.h.client.trackEvents({ events }).catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).message).toContain('"events"');
   });
 
   it("rejects events of an archived type", async () => {
-    await h.client.createEventType({ eventType: { key: "legacy" } });
-    await h.client.archiveEventType({ key: "legacy" });
-    const res = await h.client.trackEvents({ events: [ev({ type: "legacy", subjectId: "u1" })] });
+    await f.h.client.createEventType({ eventType: { key: "legacy" } });
+    await f.h.client.archiveEventType({ key: "legacy" });
+    const res = await f.h.client.trackEvents({ events: [ev({ type: "legacy", subjectId: "u1" })] });
     expect(res.rejections[0].reason).toBe(RejectionReason.ARCHIVED_TYPE);
   });
 });
 
 describe("idempotency and attribution", () => {
   it("counts a duplicate once, within a batch, across calls and after a restart", async () => {
-    exps.experiments.set("x-dup", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
+    f.exps.experiments.set("x-dup", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
     const m = await metric({ key: "dup-count", type: MetricType.COUNT, eventType: "signup" });
     const x = exposure("x-dup", "d1", "a");
     const s = ev({ type: "signup", subjectId: "d1" });
-    const first = await h.client.trackEvents({ events: [x, s, s] });
+    const first = await f.h.client.trackEvents({ events: [x, s, s] });
     expect(first).toMatchObject({ accepted: 2, duplicates: 1 });
-    expect(await h.client.trackEvents({ events: [x, s] })).toMatchObject({ accepted: 0, duplicates: 2 });
+    expect(await f.h.client.trackEvents({ events: [x, s] })).toMatchObject({ accepted: 0, duplicates: 2 });
 
     // Restart: a second module on the same database.
-    const again = await startModule(db, bus, exps);
+    const again = await startModule(f.db, f.bus, f.exps);
     try {
       expect(await again.client.trackEvents({ events: [s, x] })).toMatchObject({ accepted: 0, duplicates: 2 });
       const v = (await again.client.getMetricValue({ experimentId: "x-dup", metricKey: m.key })).value!;
@@ -115,59 +93,59 @@ describe("idempotency and attribution", () => {
   });
 
   it("holds a conversion that arrives before its exposure, and counts it once the exposure arrives on the bus", async () => {
-    exps.experiments.set("x-ooo", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
+    f.exps.experiments.set("x-ooo", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
     const m = await metric({ key: "ooo-conv", type: MetricType.CONVERSION, eventType: "signup" });
-    await h.client.trackEvents({
+    await f.h.client.trackEvents({
       events: [ev({ type: "signup", subjectId: "o1", decisionId: "dec-o1", hoursAgo: 1 }), ev({ type: "signup", subjectId: "o2", hoursAgo: 1 })],
     });
-    const pending = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.pending_events WHERE subject_id IN ('o1', 'o2')");
+    const pending = await f.db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.pending_events WHERE subject_id IN ('o1', 'o2')");
     expect(pending.rows[0].n).toBe("2");
 
     for (const [subject, variant, decision] of [["o1", "b", "dec-o1"], ["o2", "a", "dec-o2"]]) {
-      await publishEvent(bus, Subjects.exposure, ExposureSchema, create(ExposureSchema, {
+      await publishEvent(f.bus, Subjects.exposure, ExposureSchema, create(ExposureSchema, {
         eventId: `xp-${subject}`, occurTime: timestampFromDate(new Date(NOW.getTime() - 2 * HOUR)),
         decisionId: decision, subjectId: subject, experimentId: "x-ooo", variant, reason: "experiment_assigned",
       }));
     }
     // A decision outside any experiment is not an exposure.
-    await publishEvent(bus, Subjects.exposure, ExposureSchema, create(ExposureSchema, { eventId: "xp-none", decisionId: "dec-none", subjectId: "o3", reason: "flag_not_found" }));
+    await publishEvent(f.bus, Subjects.exposure, ExposureSchema, create(ExposureSchema, { eventId: "xp-none", decisionId: "dec-none", subjectId: "o3", reason: "flag_not_found" }));
 
     await vi.waitFor(async () => {
-      const v = (await h.client.getMetricValue({ experimentId: "x-ooo", metricKey: m.key })).value!;
+      const v = (await f.h.client.getMetricValue({ experimentId: "x-ooo", metricKey: m.key })).value!;
       expect(v.variants.map((s) => [s.variant, s.n, s.mean])).toEqual([["a", 1n, 1], ["b", 1n, 1]]);
     });
-    const left = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.pending_events WHERE subject_id IN ('o1', 'o2')");
+    const left = await f.db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.pending_events WHERE subject_id IN ('o1', 'o2')");
     expect(left.rows[0].n).toBe("0");
-    const exposed = await db.query("SELECT 1 FROM metrics.exposures WHERE subject_id = 'o3'");
+    const exposed = await f.db.query("SELECT 1 FROM metrics.exposures WHERE subject_id = 'o3'");
     expect(exposed.rowCount).toBe(0);
   });
 
   it("ingests TrackedEvents batches from the bus through the same path", async () => {
-    exps.experiments.set("x-nats", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
+    f.exps.experiments.set("x-nats", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
     const m = await metric({ key: "nats-sum", type: MetricType.SUM, eventType: "purchase" });
     const events = [exposure("x-nats", "n1", "a"), ev({ type: "purchase", subjectId: "n1", value: 7 })];
-    await publishEvent(bus, Subjects.trackedEvents, TrackedEventsSchema, create(TrackedEventsSchema, { events }));
-    await publishEvent(bus, Subjects.trackedEvents, TrackedEventsSchema, create(TrackedEventsSchema, { events })); // redelivery
+    await publishEvent(f.bus, Subjects.trackedEvents, TrackedEventsSchema, create(TrackedEventsSchema, { events }));
+    await publishEvent(f.bus, Subjects.trackedEvents, TrackedEventsSchema, create(TrackedEventsSchema, { events })); // redelivery
     await vi.waitFor(async () => {
-      const v = (await h.client.getMetricValue({ experimentId: "x-nats", metricKey: m.key, variant: "a" })).value!;
+      const v = (await f.h.client.getMetricValue({ experimentId: "x-nats", metricKey: m.key, variant: "a" })).value!;
       expect(v.variants[0]).toMatchObject({ variant: "a", n: 1n, mean: 7 });
     });
     await new Promise((r) => setTimeout(r, 50));
-    const v = (await h.client.getMetricValue({ experimentId: "x-nats", metricKey: m.key, variant: "a" })).value!;
+    const v = (await f.h.client.getMetricValue({ experimentId: "x-nats", metricKey: m.key, variant: "a" })).value!;
     expect(v.variants[0].mean).toBe(7);
   });
 
   it("counts events of types that need no exposure only from the exposure on", async () => {
-    exps.experiments.set("x-pre", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
+    f.exps.experiments.set("x-pre", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
     const m = await metric({ key: "pre-sum", type: MetricType.SUM, eventType: "purchase" });
-    await h.client.trackEvents({
+    await f.h.client.trackEvents({
       events: [
         ev({ type: "purchase", subjectId: "p1", value: 100, hoursAgo: 30 }), // before exposure: pre-period
         ev({ type: "purchase", subjectId: "p1", value: 5, hoursAgo: 2 }), // after exposure, arrives first
       ],
     });
-    await h.client.trackEvents({ events: [exposure("x-pre", "p1", "a", { hoursAgo: 10 }), ev({ type: "purchase", subjectId: "p1", value: 2 })] });
-    const v = (await h.client.getMetricValue({ experimentId: "x-pre", metricKey: m.key })).value!;
+    await f.h.client.trackEvents({ events: [exposure("x-pre", "p1", "a", { hoursAgo: 10 }), ev({ type: "purchase", subjectId: "p1", value: 2 })] });
+    const v = (await f.h.client.getMetricValue({ experimentId: "x-pre", metricKey: m.key })).value!;
     expect(v.variants[0]).toMatchObject({ variant: "a", n: 1n, mean: 7 });
   });
 });
@@ -185,8 +163,8 @@ describe("per-subject values by metric type", () => {
   ];
 
   beforeAll(async () => {
-    exps.experiments.set(exp, [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
-    await h.client.trackEvents({
+    f.exps.experiments.set(exp, [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
+    await f.h.client.trackEvents({
       events: subjects.flatMap(([s, v, values]) => [
         exposure(exp, s, v, { hoursAgo: 20 }),
         ...values.map((value, i) => ev({ type: "purchase", subjectId: s, value, hoursAgo: 10 - i })),
@@ -196,7 +174,7 @@ describe("per-subject values by metric type", () => {
 
   const values = async (m: MetricInit) => {
     const created = await metric(m);
-    return (await h.client.getMetricValue({ experimentId: exp, metricKey: created.key })).value!.variants;
+    return (await f.h.client.getMetricValue({ experimentId: exp, metricKey: created.key })).value!.variants;
   };
   const perVariant = (f: (vals: number[]) => number, variant: string) => {
     const ys = subjects.filter(([, v]) => v === variant).map(([, , vals]) => f(vals));
@@ -240,7 +218,7 @@ describe("per-subject values by metric type", () => {
 
 describe("GetReport", () => {
   it("matches independently computed numbers for a conversion metric, and flags SRM on a skewed split", async () => {
-    exps.experiments.set("x-report", [{ name: "control", weight: 50, control: true }, { name: "treat", weight: 50 }]);
+    f.exps.experiments.set("x-report", [{ name: "control", weight: 50, control: true }, { name: "treat", weight: 50 }]);
     const nA = 60, xA = 12, nB = 40, xB = 16;
     const events = [];
     for (let i = 0; i < nA + nB; i++) {
@@ -249,11 +227,11 @@ describe("GetReport", () => {
       events.push(exposure("x-report", `r${i}`, variant, { hoursAgo: 30 }));
       if (converts) events.push(ev({ type: "signup", subjectId: `r${i}`, hoursAgo: 5 }));
     }
-    await h.client.trackEvents({ events });
+    await f.h.client.trackEvents({ events });
     await metric({ key: "r-conv", type: MetricType.CONVERSION, eventType: "signup" });
-    await h.client.setExperimentMetrics({ experimentId: "x-report", attachments: [{ metricKey: "r-conv", role: MetricRole.PRIMARY }] });
+    await f.h.client.setExperimentMetrics({ experimentId: "x-report", attachments: [{ metricKey: "r-conv", role: MetricRole.PRIMARY }] });
 
-    const report = (await h.client.getReport({ experimentId: "x-report", includeTimeseries: true })).report!;
+    const report = (await f.h.client.getReport({ experimentId: "x-report", includeTimeseries: true })).report!;
     expect(report.controlVariant).toBe("control");
     expect(report.variants.map((v) => [v.variant, v.subjects, v.exposures])).toEqual([["control", 60n, 60n], ["treat", 40n, 40n]]);
 
@@ -287,14 +265,14 @@ describe("GetReport", () => {
     // 60/40 on a 50/50 design: chi-square = (10² + 10²)/50 = 4, p ≈ 0.0455, not below 0.001.
     expect(report.srm!.chiSquare).toBeCloseTo(4, 12);
     expect(report.srm!.mismatch).toBe(false);
-    exps.experiments.set("x-report", [{ name: "control", weight: 90, control: true }, { name: "treat", weight: 10 }]);
-    const skewed = (await h.client.getReport({ experimentId: "x-report" })).report!;
+    f.exps.experiments.set("x-report", [{ name: "control", weight: 90, control: true }, { name: "treat", weight: 10 }]);
+    const skewed = (await f.h.client.getReport({ experimentId: "x-report" })).report!;
     expect(skewed.srm!.mismatch).toBe(true);
     expect(skewed.srm!.expectedShares).toEqual([0.9, 0.1]);
   });
 
   it("applies CUPED when the pre-period has the metric, and returns typed errors instead of NaN", async () => {
-    exps.experiments.set("x-cuped", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
+    f.exps.experiments.set("x-cuped", [{ name: "a", weight: 1, control: true }, { name: "b", weight: 1 }]);
     const events = [];
     for (let i = 0; i < 40; i++) {
       const s = `c${i}`;
@@ -303,27 +281,27 @@ describe("GetReport", () => {
       events.push(exposure("x-cuped", s, i % 2 ? "b" : "a", { hoursAgo: 20 }));
       events.push(ev({ type: "purchase", subjectId: s, value: pre * 2 + (i % 3) + (i % 2), hoursAgo: 5 }));
     }
-    await h.client.trackEvents({ events });
+    await f.h.client.trackEvents({ events });
     await metric({ key: "c-sum", type: MetricType.SUM, eventType: "purchase" });
     await metric({ key: "c-empty", type: MetricType.CONVERSION, eventType: "signup" });
-    const report = (await h.client.getReport({ experimentId: "x-cuped", metricKeys: ["c-sum", "c-empty"], cupedPrePeriod: durationFromMs(7 * 24 * HOUR) })).report!;
+    const report = (await f.h.client.getReport({ experimentId: "x-cuped", metricKeys: ["c-sum", "c-empty"], cupedPrePeriod: durationFromMs(7 * 24 * HOUR) })).report!;
     const [sum, empty] = report.metrics;
     const cuped = sum.comparisons[0].cuped!;
     expect(cuped.theta).toBeGreaterThan(1);
     expect(cuped.varianceReduction).toBeGreaterThan(0.5);
     expect(empty.comparisons[0].error).toBe("ZERO_VARIANCE");
     expect(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toMatch(/NaN|Infinity/);
-    const off = (await h.client.getReport({ experimentId: "x-cuped", metricKeys: ["c-sum"], cupedPrePeriod: durationFromMs(0) })).report!;
+    const off = (await f.h.client.getReport({ experimentId: "x-cuped", metricKeys: ["c-sum"], cupedPrePeriod: durationFromMs(0) })).report!;
     expect(off.metrics[0].comparisons[0].cuped).toBeUndefined();
   });
 
   it("answers NOT_FOUND for an unknown experiment", async () => {
-    const err = await h.client.getReport({ experimentId: "missing" }).catch((e: unknown) => ConnectError.from(e));
+    const err = await f.h.client.getReport({ experimentId: "missing" }).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.NotFound);
   });
 
   it("batches metric values in request order", async () => {
-    const res = await h.client.batchGetMetricValues({
+    const res = await f.h.client.batchGetMetricValues({
       requests: [
         { experimentId: "x-report", metricKey: "r-conv" },
         { experimentId: "x-types", metricKey: "t-sum", variant: "b" },

@@ -1,32 +1,12 @@
-import { createMemoryBus, type Bus } from "@lotty/platform/bus";
-import { openPglite, type Db } from "@lotty/platform/db";
-import { EventFieldType, MetricType, type Metric } from "@lotty/proto/metrics";
 import { create } from "@bufbuild/protobuf";
-import { MetricSchema } from "@lotty/proto/metrics";
+import { MetricSchema, MetricType, type Metric } from "@lotty/proto/metrics";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CUPED_PRE_PERIOD_S } from "../src/domain/attribution.js";
 import { metricAggregates, statColumns, statsAggregates } from "../src/store/report-store.js";
-import { ev, exposure, fakeExperiments, startModule, type EventInit } from "./harness.js";
+import { ev, exposure, fixture, valued, type EventInit } from "./harness.js";
 
-let db: Db;
-let bus: Bus;
-const exps = fakeExperiments();
-let h: Awaited<ReturnType<typeof startModule>>;
-
-beforeAll(async () => {
-  db = await openPglite();
-  bus = createMemoryBus();
-  h = await startModule(db, bus, exps);
-  await h.client.createEventType({ eventType: { key: "click", requiresExposure: true } });
-  await h.client.createEventType({ eventType: { key: "buy", requiresExposure: false, fields: [{ name: "value", type: EventFieldType.NUMBER, required: true }] } });
-}, 30_000);
-
-afterAll(async () => {
-  await h.module.close();
-  await bus.close();
-  await db.close();
-});
+const f = fixture([{ key: "click", requiresExposure: true }, valued("buy")]);
 
 const metrics: Metric[] = [
   create(MetricSchema, { key: "conv", type: MetricType.CONVERSION, eventType: "click" }),
@@ -66,13 +46,13 @@ describe("incremental variant-day statistics", () => {
               : ev({ ...common, type: s.kind, value: s.kind === "buy" ? s.value : undefined });
           return s.duplicate ? [e, e] : [e];
         });
-        for (let i = 0; i < events.length; i += batchSize) await h.client.trackEvents({ events: events.slice(i, i + batchSize) });
+        for (let i = 0; i < events.length; i += batchSize) await f.h.client.trackEvents({ events: events.slice(i, i + batchSize) });
 
         for (const experimentId of experimentIds) {
           for (const m of metrics) {
             for (const pre of [0, CUPED_PRE_PERIOD_S]) {
-              const fast = await statsAggregates(db, experimentId, m.eventType, statColumns(m, pre, CUPED_PRE_PERIOD_S)!);
-              const scratch = await metricAggregates(db, experimentId, m, {}, pre);
+              const fast = await statsAggregates(f.db, experimentId, m.eventType, statColumns(m, pre, CUPED_PRE_PERIOD_S)!);
+              const scratch = await metricAggregates(f.db, experimentId, m, {}, pre);
               const byVariant = (rows: typeof fast) => [...rows].sort((a, b) => a.variant.localeCompare(b.variant));
               const want = byVariant(scratch);
               const got = byVariant(fast);
@@ -91,13 +71,13 @@ describe("incremental variant-day statistics", () => {
   }, 120_000);
 
   it("per-subject totals equal the sum of the subject's daily rollups", async () => {
-    const { rows } = await db.query<{ bad: string }>(
+    const { rows } = await f.db.query<{ bad: string }>(
       `SELECT count(*)::text AS bad FROM metrics.subject_totals t
          FULL JOIN (SELECT experiment_id, event_type, subject_id, sum(count)::float8 AS cnt, sum(sum)::float8 AS sum
                       FROM metrics.subject_rollups GROUP BY 1, 2, 3) r USING (experiment_id, event_type, subject_id)
         WHERE coalesce(t.cnt, 0) <> coalesce(r.cnt, 0) OR abs(coalesce(t.sum, 0) - coalesce(r.sum, 0)) > 1e-9`,
     );
-    const total = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.subject_totals");
+    const total = await f.db.query<{ n: string }>("SELECT count(*)::text AS n FROM metrics.subject_totals");
     expect(Number(total.rows[0].n)).toBeGreaterThan(0);
     expect(rows[0].bad).toBe("0");
   });

@@ -10,7 +10,7 @@ export interface Window {
   end?: Date;
 }
 
-const iso = (d?: Date) => (d ? d.toISOString() : null);
+export const iso = (d?: Date) => (d ? d.toISOString() : null);
 
 /** Only finite numbers are inlined into SQL (validated definitions), so this cannot inject. */
 function literal(x: number): string {
@@ -19,7 +19,7 @@ function literal(x: number): string {
 }
 
 /** Per-subject value expressions (y, denominator d, pre-period covariate x) by metric type. */
-function valueSql(m: Metric): { y: string; d: string; x: string } {
+export function valueSql(m: Metric): { y: string; d: string; x: string } {
   switch (m.type) {
     case MetricType.CONVERSION: {
       const within = m.conversionWindow
@@ -38,7 +38,7 @@ function valueSql(m: Metric): { y: string; d: string; x: string } {
   }
 }
 
-function capSql(m: Metric): string {
+export function capSql(m: Metric): string {
   if (m.capValue > 0) return `least(y, ${literal(m.capValue)})`;
   if (m.capPercentile > 0) {
     // Winsorization threshold over all exposed subjects of the window, both variants pooled.
@@ -210,7 +210,7 @@ export async function statsAggregates(db: Queryable, experimentId: string, event
   return rows.map(toAggregate);
 }
 
-function toAggregate(r: Record<string, number | string>): VariantAggregate {
+export function toAggregate(r: Record<string, number | string>): VariantAggregate {
   return {
     variant: String(r.variant),
     n: Number(r.n),
