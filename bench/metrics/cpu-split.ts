@@ -31,11 +31,14 @@ function readStat(pid: string): ProcStat | undefined {
   return { group, ticks: Number(f[11]) + Number(f[12]), start: Number(f[19]) };
 }
 
-/** All CPU time of the machine (ticks): busy, waiting for I/O, idle. */
-function machineTicks(): { busy: number; iowait: number; all: number } {
+/**
+ * All CPU time of the machine (ticks): busy, waiting for I/O, stolen by the hypervisor (a virtual
+ * CPU that was ready to run while the host ran something else), idle.
+ */
+function machineTicks(): { busy: number; iowait: number; steal: number; all: number } {
   const t = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
   const all = t.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: all - t[3] - t[4], iowait: t[4], all };
+  return { busy: all - t[3] - t[4] - t[7], iowait: t[4], steal: t[7], all };
 }
 
 /**
@@ -77,6 +80,7 @@ export function startCpuSplit(everyMs = 500): { tag(pids: readonly number[], gro
     for (const [pid, s] of last) used.set(s.group, (used.get(s.group) ?? 0) + (s.ticks - first.get(pid)!.ticks) * TICK_S);
     const busyS = (m1.busy - m0.busy) * TICK_S;
     const iowaitS = (m1.iowait - m0.iowait) * TICK_S;
+    const stealS = (m1.steal - m0.steal) * TICK_S;
     const share = (s: number) => `${((100 * s) / (wallS * cores)).toFixed(1)} %`;
     const attributed = GROUPS.reduce((a, g) => a + (used.get(g) ?? 0), 0);
     const table = [
@@ -85,7 +89,8 @@ export function startCpuSplit(everyMs = 500): { tag(pids: readonly number[], gro
       ...GROUPS.map((g) => `| ${g} | ${(used.get(g) ?? 0).toFixed(1)} | ${share(used.get(g) ?? 0)} |`),
       `| not attributed (short-lived processes, kernel) | ${Math.max(0, busyS - attributed).toFixed(1)} | ${share(Math.max(0, busyS - attributed))} |`,
       `| idle, waiting for I/O | ${iowaitS.toFixed(1)} | ${share(iowaitS)} |`,
-      `| idle | ${(wallS * cores - busyS - iowaitS).toFixed(1)} | ${share(wallS * cores - busyS - iowaitS)} |`,
+      `| stolen by the hypervisor | ${stealS.toFixed(1)} | ${share(stealS)} |`,
+      `| idle | ${(wallS * cores - busyS - iowaitS - stealS).toFixed(1)} | ${share(wallS * cores - busyS - iowaitS - stealS)} |`,
     ].join("\n");
     return { table, seconds: (g: Group) => used.get(g) ?? 0 };
   };

@@ -1,5 +1,6 @@
 import type { Queryable } from "@lotty/platform/db";
 import type { RollupAccumulator } from "../domain/attribution.js";
+import { tupleKey } from "../domain/keys.js";
 import { columnsOf } from "./columns.js";
 
 /**
@@ -8,12 +9,13 @@ import { columnsOf } from "./columns.js";
  * (variant_day_stats, what whole-run reports read).
  */
 
-const key = (...parts: string[]) => JSON.stringify(parts);
-
 /** Days with attributed events per experiment (a report checks whether its window cuts any). */
 export async function markEventDays(tx: Queryable, acc: RollupAccumulator): Promise<void> {
-  const days = [...new Set(acc.deltas().map((d) => key(d.experimentId, d.day)))].sort().map((k) => JSON.parse(k) as [string, string]);
-  if (days.length === 0) return;
+  const distinct = new Map<string, [experimentId: string, day: string]>();
+  for (const d of acc.deltas()) distinct.set(tupleKey(d.experimentId, d.day), [d.experimentId, d.day]);
+  if (distinct.size === 0) return;
+  // In key order, so concurrent batches insert shared rows in one order.
+  const days = [...distinct.values()].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
   await tx.query(
     `INSERT INTO metrics.experiment_event_days (experiment_id, day)
      SELECT * FROM unnest($1::text[], $2::date[]) ON CONFLICT DO NOTHING`,
