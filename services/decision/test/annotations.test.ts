@@ -25,6 +25,13 @@ describe("decision request annotations agree with the handlers' code checks", ()
     { subjectId: "u".repeat(256), flagKey: "f" },
     { subjectId: "u".repeat(257), flagKey: "f" },
     { subjectId: "u", flagKey: "" },
+    { subjectId: "u", flagKey: "f".repeat(128) },
+    { subjectId: "u", flagKey: "f".repeat(129) },
+    { subjectId: "u", flagKey: "f".repeat(1_100_000) },
+    // Characters outside the Basic Multilingual Plane: two UTF-16 units, one character each.
+    { subjectId: "😀".repeat(256), flagKey: "f" },
+    { subjectId: "😀".repeat(257), flagKey: "f" },
+    { subjectId: "u", flagKey: "😀".repeat(128) },
     { subjectId: "u", flagKey: "f", attributes: attrs(64) },
     { subjectId: "u", flagKey: "f", attributes: attrs(65) },
   ];
@@ -38,6 +45,8 @@ describe("decision request annotations agree with the handlers' code checks", ()
     { subjectId: "u", flagKeys: Array.from({ length: 200 }, (_, i) => `f${i}`) },
     { subjectId: "u", flagKeys: Array.from({ length: 201 }, (_, i) => `f${i}`) },
     { subjectId: "u", flagKeys: ["f", ""] },
+    { subjectId: "u", flagKeys: ["f", "f".repeat(128)] },
+    { subjectId: "u", flagKeys: ["f", "f".repeat(129)] },
     { subjectId: "", flagKeys: ["f"] },
     { subjectId: "u", attributes: attrs(65) },
   ];
