@@ -15,7 +15,7 @@ export async function markEventDays(tx: Queryable, acc: RollupAccumulator): Prom
   for (const d of acc.deltas()) distinct.set(tupleKey(d.experimentId, d.day), [d.experimentId, d.day]);
   if (distinct.size === 0) return;
   // In key order, so concurrent batches insert shared rows in one order.
-  const days = [...distinct.values()].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
+  const days = [...distinct.keys()].sort().map((k) => distinct.get(k)!);
   await tx.query(
     `INSERT INTO metrics.experiment_event_days (experiment_id, day)
      SELECT * FROM unnest($1::text[], $2::date[]) ON CONFLICT DO NOTHING`,
